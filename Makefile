@@ -1,0 +1,134 @@
+# emgap - top-level build. See README.md.
+#
+#   make            build the four tools (build/release/bin)
+#   make check      install missing packages, build, run every test in a
+#                   normal build and again under ASan+UBSan
+#   make demo       run the whole pipeline on the bundled samples
+#   make bench      measure speed and memory (bench/)
+#   make fuzz       libFuzzer targets (FUZZ_SECONDS=N each)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Part targets for working on one part: make keys, make check-keys
+# (also bundle, mirror, apply, common); VARIANT=asan for the sanitizer build.
+
+VARIANT ?= release
+B := build/$(VARIANT)
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+PKGS := libsodium openssl libarchive libxml-2.0 xmlsec1-openssl libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CC ?= cc
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Icommon -I. $(PKG_CFLAGS)
+
+ifeq ($(VARIANT),release)
+VCFLAGS := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+VLDFLAGS :=
+else ifeq ($(VARIANT),asan)
+VCFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+VLDFLAGS := -fsanitize=address,undefined
+else ifeq ($(VARIANT),fault)
+VCFLAGS := -O1 -g -DEMG_FAULT_INJECTION
+VLDFLAGS :=
+else ifeq ($(VARIANT),bench)
+VCFLAGS := -O2 -DNDEBUG
+VLDFLAGS :=
+else
+$(error unknown VARIANT '$(VARIANT)': release, asan, fault or bench)
+endif
+
+ALL_CFLAGS := $(BASE_CFLAGS) $(VCFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(VLDFLAGS) $(LDFLAGS)
+
+PARTS := common keys bundle mirror apply
+PROGS := keys bundle mirror apply
+
+# What each part links against, most dependent first.
+DEPS_common := common
+DEPS_keys := keys common
+DEPS_bundle := bundle keys common
+DEPS_mirror := mirror bundle keys common
+DEPS_apply := apply bundle keys common
+
+# A part's library is every .c in its directory but main.c (the program).
+lib_srcs = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+lib_objs = $(patsubst %.c,$(B)/obj/%.o,$(call lib_srcs,$(1)))
+lib_file = $(B)/lib/libemgap_$(1).a
+dep_libs = $(foreach d,$(DEPS_$(1)),$(call lib_file,$(d)))
+
+UNIT_SRCS := $(wildcard tests/unit/*_*.c)
+unit_part = $(firstword $(subst _, ,$(notdir $(basename $(1)))))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps check demo bench fuzz install clean tests $(PARTS) $(addprefix check-,$(PARTS)) lint
+all: $(foreach p,$(PROGS),$(B)/bin/emgap-$(p))
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+define part_rules
+$(call lib_file,$(1)): $(call lib_objs,$(1))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach p,$(PARTS),$(eval $(call part_rules,$(p))))
+
+define prog_rules
+$(B)/bin/emgap-$(1): $(B)/obj/$(1)/main.o $(call dep_libs,$(1))
+	@mkdir -p $$(dir $$@)
+	$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(PKG_LIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
+
+define unit_rules
+$(B)/tests/$(notdir $(basename $(1))): $(B)/obj/$(basename $(1)).o $(call dep_libs,$(call unit_part,$(1)))
+	@mkdir -p $$(dir $$@)
+	$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(PKG_LIBS)
+endef
+$(foreach u,$(UNIT_SRCS),$(eval $(call unit_rules,$(u))))
+
+tests: all $(UNIT_BINS)
+
+# Per-part targets: the part's program (if any) and its unit tests.
+define part_targets
+$(1): $(if $(filter $(1),$(PROGS)),$(B)/bin/emgap-$(1)) $(filter $(B)/tests/$(1)_%,$(UNIT_BINS)) $(call lib_file,$(1))
+check-$(1): $(1)
+	@tests/run.sh --only $(1) $(VARIANT)
+endef
+$(foreach p,$(PARTS),$(eval $(call part_targets,$(p))))
+
+deps:
+	@scripts/deps.sh
+
+# check: packages first, then a fresh make so pkg-config sees them.
+check: deps
+	@$(MAKE) --no-print-directory VARIANT=release tests
+	@$(MAKE) --no-print-directory VARIANT=asan tests
+	@tests/run.sh release asan
+
+lint:
+	@scripts/lint.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory VARIANT=release all
+	@scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory VARIANT=bench all
+	@bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0755 $(foreach p,$(PROGS),$(B)/bin/emgap-$(p)) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(wildcard docs/man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(if $(wildcard docs/man/*.5),install -m 0644 $(wildcard docs/man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
