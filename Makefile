@@ -21,7 +21,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CC ?= cc
-WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+# Truncating snprintf into fixed message buffers is intended; the warning
+# for it would make every error message a special case.
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Icommon -I. $(PKG_CFLAGS)
 
 ifeq ($(VARIANT),release)
@@ -66,29 +68,35 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 .PHONY: all deps check demo bench fuzz install clean tests $(PARTS) $(addprefix check-,$(PARTS)) lint
 all: $(foreach p,$(PROGS),$(B)/bin/emgap-$(p))
 
+# V=1 shows whole command lines.
+Q := $(if $(V),,@)
+
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 define part_rules
 $(call lib_file,$(1)): $(call lib_objs,$(1))
 	@mkdir -p $$(dir $$@)
-	rm -f $$@
-	ar rcs $$@ $$^
+	$(Q)rm -f $$@
+	$(Q)ar rcs $$@ $$^
 endef
 $(foreach p,$(PARTS),$(eval $(call part_rules,$(p))))
 
 define prog_rules
 $(B)/bin/emgap-$(1): $(B)/obj/$(1)/main.o $(call dep_libs,$(1))
 	@mkdir -p $$(dir $$@)
-	$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(PKG_LIBS)
+	@$(if $(V),,echo "  LD      $$@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(PKG_LIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
 
 define unit_rules
 $(B)/tests/$(notdir $(basename $(1))): $(B)/obj/$(basename $(1)).o $(call dep_libs,$(call unit_part,$(1)))
 	@mkdir -p $$(dir $$@)
-	$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(PKG_LIBS)
+	@$(if $(V),,echo "  LD      $$@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(PKG_LIBS)
 endef
 $(foreach u,$(UNIT_SRCS),$(eval $(call unit_rules,$(u))))
 

@@ -1,0 +1,5 @@
+build/asan/obj/common/ini.o: common/ini.c common/ini.h common/err.h \
+ common/fileio.h
+common/ini.h:
+common/err.h:
+common/fileio.h:

@@ -1,0 +1,2 @@
+build/asan/obj/common/sysio.o: common/sysio.c common/sysio.h
+common/sysio.h:
