@@ -65,7 +65,7 @@ UNIT_SRCS := $(wildcard tests/unit/*_*.c)
 unit_part = $(firstword $(subst _, ,$(notdir $(basename $(1)))))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps check demo bench fuzz install clean tests $(PARTS) $(addprefix check-,$(PARTS)) lint
+.PHONY: all deps check demo bench fuzz install clean tests $(PARTS) $(addprefix check-,$(PARTS))
 all: $(foreach p,$(PROGS),$(B)/bin/emgap-$(p))
 
 # V=1 shows whole command lines.
@@ -118,9 +118,6 @@ check: deps
 	@$(MAKE) --no-print-directory VARIANT=release tests
 	@$(MAKE) --no-print-directory VARIANT=asan tests
 	@tests/run.sh release asan
-
-lint:
-	@scripts/lint.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory VARIANT=release all
