@@ -35,6 +35,10 @@ VLDFLAGS := -fsanitize=address,undefined
 else ifeq ($(VARIANT),fault)
 VCFLAGS := -O1 -g -DEMG_FAULT_INJECTION
 VLDFLAGS :=
+else ifeq ($(VARIANT),fuzz)
+CC := clang
+VCFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+VLDFLAGS := -fsanitize=fuzzer,address,undefined
 else ifeq ($(VARIANT),bench)
 VCFLAGS := -O2 -DNDEBUG
 VLDFLAGS :=
@@ -65,7 +69,7 @@ UNIT_SRCS := $(wildcard tests/unit/*_*.c)
 unit_part = $(firstword $(subst _, ,$(notdir $(basename $(1)))))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps check demo bench fuzz install clean tests $(PARTS) $(addprefix check-,$(PARTS))
+.PHONY: all deps check demo bench fuzz fuzz-build install clean tests $(PARTS) $(addprefix check-,$(PARTS))
 all: $(foreach p,$(PROGS),$(B)/bin/emgap-$(p))
 
 # V=1 shows whole command lines.
@@ -100,7 +104,23 @@ $(B)/tests/$(notdir $(basename $(1))): $(B)/obj/$(basename $(1)).o $(call dep_li
 endef
 $(foreach u,$(UNIT_SRCS),$(eval $(call unit_rules,$(u))))
 
-tests: all $(UNIT_BINS)
+# Fuzz targets: tests/fuzz/fuzz_<part>_<name>.c. In normal builds they are
+# linked with a small driver that replays the saved corpus (make check); with
+# `make fuzz` they are linked with libFuzzer (clang).
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*_*.c)
+fuzz_part = $(word 2,$(subst _, ,$(notdir $(basename $(1)))))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+
+define fuzz_rules
+$(B)/fuzz/$(notdir $(basename $(1))): $(B)/obj/$(basename $(1)).o $(B)/obj/tests/fuzz/driver.o $(call dep_libs,$(call fuzz_part,$(1)))
+	@mkdir -p $$(dir $$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(PKG_LIBS)
+endef
+ifneq ($(VARIANT),fuzz)
+$(foreach f,$(FUZZ_SRCS),$(eval $(call fuzz_rules,$(f))))
+endif
+
+tests: all $(UNIT_BINS) $(FUZZ_BINS)
 
 # Per-part targets: the part's program (if any) and its unit tests.
 define part_targets
@@ -122,6 +142,21 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory VARIANT=release all
 	@scripts/demo.sh
+
+# libFuzzer builds: each target runs FUZZ_SECONDS, new inputs kept in
+# build/fuzz/corpus-new/<name> (review, then copy crashers into the corpus).
+FUZZ_SECONDS ?= 60
+fuzz-build: $(if $(filter fuzz,$(VARIANT)),$(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%))
+ifeq ($(VARIANT),fuzz)
+$(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $(foreach p,$(PARTS),$(call lib_file,$(p)))
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(foreach p,apply mirror bundle keys common,$(call lib_file,$(p))) $(PKG_LIBS)
+endif
+
+fuzz:
+	@scripts/deps.sh --all
+	@$(MAKE) --no-print-directory VARIANT=fuzz fuzz-build
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench: deps
 	@$(MAKE) --no-print-directory VARIANT=bench all
