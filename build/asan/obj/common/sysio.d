@@ -1,2 +1,0 @@
-build/asan/obj/common/sysio.o: common/sysio.c common/sysio.h
-common/sysio.h:

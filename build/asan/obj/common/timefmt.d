@@ -1,2 +1,0 @@
-build/asan/obj/common/timefmt.o: common/timefmt.c common/timefmt.h
-common/timefmt.h:

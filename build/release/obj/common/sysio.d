@@ -1,2 +1,0 @@
-build/release/obj/common/sysio.o: common/sysio.c common/sysio.h
-common/sysio.h:
