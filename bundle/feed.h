@@ -87,12 +87,31 @@ typedef struct emg_blob {
 	size_t len;
 } emg_blob;
 
+/* Files of a directory read into blobs (for --crl-dir / --ctl-dir and the
+ * snapshot directories of the mirror). The list owns names and data. */
+typedef struct emg_blob_list {
+	emg_blob *items;
+	size_t count;
+} emg_blob_list;
+
+#define EMG_BLOBS_MAX_FILES 256
+
+/* Reads every regular file of dir whose name ends in one of the NULL-
+ * terminated suffixes (suffixes NULL: every file; names starting with '.'
+ * are skipped), each at most max_each bytes, sorted by name. */
+int emg_blobs_read_dir(const char *dir, const char *const *suffixes, size_t max_each,
+		       emg_blob_list *out, emg_err *err);
+void emg_blobs_free(emg_blob_list *list);
+
 typedef struct emg_vendor_policy {
 	const char *anchors_pem;  /* path of the pinned vendor anchors (PEM) */
 	const char **eku_oids;    /* signer must carry at least one; NULL = none required */
 	size_t eku_count;
 	const char *subject;      /* signer subject must contain this (e.g. "CN=..."); may be NULL */
 	int allow_missing_crl;    /* policy: 0 = a certificate without a CRL fails */
+	time_t crl_time;          /* non-zero: judge CRL thisUpdate/nextUpdate at this
+				   * time (e.g. the snapshot's fetch time) instead of
+				   * at; certificates are still judged at at */
 } emg_vendor_policy;
 
 typedef struct emg_pki_snapshot {
