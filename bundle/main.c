@@ -14,7 +14,9 @@ static const char usage[] =
 	"  verify  --trust DIR [--state DIR] [--at TIME] [--json] BUNDLE\n"
 	"  inspect [--json] BUNDLE\n"
 	"  extract --trust DIR -C DIR BUNDLE\n"
-	"  verify-feed --anchors PEM [--crl-dir DIR] [--ctl-dir DIR] [--at TIME] [--json] FEED.xml\n"
+	"  verify-feed --anchors PEM [--crl-dir DIR] [--ctl-dir DIR] [--at TIME]\n"
+	"              [--crl-time TIME] [--eku OID]... [--subject TEXT]\n"
+	"              [--allow-missing-crl] [--json] FEED.xml\n"
 	"\n"
 	"Exit codes: 0 ok, 2 usage, 3 malformed input, 4 verification failed,\n"
 	"5 expired/revoked/rollback, 7 I/O. See emgap-bundle(1).\n";
