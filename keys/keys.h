@@ -133,4 +133,107 @@ int emg_threshold_verify(const emg_roots *roots, const emg_signer_input *signers
 
 const char *emg_signer_status_name(enum emg_signer_status s);
 
+/* ---- Additions (emgap-keys) -------------------------------------------
+ * Everything below is additive: the declarations above are the contract. */
+
+/* minisign's line limits: "untrusted comment: " + text + "\n" must fit in
+ * 1023 bytes, "trusted comment: " + text + "\n" in 8191. */
+#define EMG_UNTRUSTED_COMMENT_LEN_MAX 1003
+#define EMG_TRUSTED_COMMENT_LEN_MAX 8173
+#define EMG_PASSPHRASE_MAX 1024
+#define EMG_HASH_LEN 64                 /* BLAKE2b-512, the "ED" prehash */
+#define EMG_THRESHOLD_SIGNERS_MAX 256
+
+/* The scrypt costs minisign writes by default (about 1 s and 1 GiB), and
+ * the most a key file may ask for before we refuse to even try. */
+#define EMG_KDF_OPSLIMIT_DEFAULT 33554432ULL
+#define EMG_KDF_MEMLIMIT_DEFAULT 1073741824ULL
+#define EMG_KDF_OPSLIMIT_MIN 32768ULL
+#define EMG_KDF_MEMLIMIT_MIN 16777216ULL
+#define EMG_KDF_OPSLIMIT_LOAD_MAX (4 * EMG_KDF_OPSLIMIT_DEFAULT)
+#define EMG_KDF_MEMLIMIT_LOAD_MAX (4 * EMG_KDF_MEMLIMIT_DEFAULT)
+
+/* The key id as minisign 0.11 writes it in a .pub comment and in its key
+ * id mismatch message: upper-case hex without leading zeros ("%" PRIX64).
+ * emgap uses it only there, for byte-for-byte output; everywhere else
+ * (file names, certificates, messages) it is emg_keyid_hex's 16 digits. */
+void emg_keyid_minisign(const uint8_t keynum[EMG_KEYNUM_LEN], char out[EMG_KEYID_HEX_LEN]);
+
+/* Public keys as the one base64 line (minisign -P, the cert's key: line). */
+int emg_pubkey_from_base64(const char *b64, size_t len, emg_pubkey *out, emg_err *err);
+/* out must hold 57 bytes (56 base64 characters and NUL). */
+#define EMG_PUBKEY_B64_SIZE 57
+void emg_pubkey_to_base64(const emg_pubkey *pk, char out[EMG_PUBKEY_B64_SIZE]);
+/* The .pub file text, byte for byte as minisign 0.11 writes it (its key
+ * id without leading zeros, see emg_keyid_minisign; malloc'd, NUL-terminated). */
+int emg_pubkey_format(const emg_pubkey *pk, char **out, size_t *out_len, emg_err *err);
+int emg_pubkey_equal(const emg_pubkey *a, const emg_pubkey *b);
+
+/* A new key pair with a random key number. */
+int emg_keypair_generate(emg_pubkey *pk, emg_seckey *sk, emg_err *err);
+/* The public half of a secret key. */
+void emg_seckey_public(const emg_seckey *sk, emg_pubkey *out);
+
+/* Secret key files from memory. *encrypted tells whether parsing needs a
+ * passphrase ("Sc") or not (minisign -W: kdf bytes 0x00 0x00). */
+int emg_seckey_is_encrypted(const char *text, size_t len, int *encrypted, emg_err *err);
+/* Wrong passphrase: EMG_EVERIFY. Encrypted key with passphrase NULL:
+ * EMG_EUSAGE. A passphrase given for an unencrypted key is ignored. */
+int emg_seckey_parse(const char *text, size_t len, const char *passphrase,
+		     emg_seckey *out, emg_err *err);
+/* The secret key file text. passphrase NULL writes an unencrypted key
+ * exactly as minisign -G -W does. opslimit/memlimit 0 mean minisign's
+ * defaults; other values are recorded in the file (minisign honours them).
+ * comment NULL gives minisign's default. *out holds secret material when
+ * unencrypted: release it with emg_free_secret(). */
+int emg_seckey_format(const emg_seckey *sk, const char *passphrase,
+		      unsigned long long opslimit, unsigned long long memlimit,
+		      const char *comment, char **out, size_t *out_len, emg_err *err);
+void emg_free_secret(void *p, size_t len);
+
+/* Reads a secret key file, asking for its passphrase only when it is
+ * encrypted: from passphrase_file if not NULL, else on /dev/tty. */
+int emg_seckey_open(const char *path, const char *passphrase_file, emg_seckey *out,
+		    emg_err *err);
+
+/* Passphrase from the first line of file (not NULL), or typed on /dev/tty
+ * with echo off (twice when confirm is set). No terminal: EMG_EUSAGE. */
+int emg_passphrase_get(const char *file, const char *prompt, int confirm,
+		       char out[EMG_PASSPHRASE_MAX + 1], emg_err *err);
+
+/* Prehashed signing and verification, for files too big to hold.
+ * For emg_sign and emg_sign_hash, trusted NULL means "timestamp:<now>";
+ * both refuse comments over the limits above or on several lines
+ * (EMG_EUSAGE), and check the new signature before returning it. */
+int emg_hash_file(const char *path, uint8_t out[EMG_HASH_LEN], emg_err *err);
+void emg_hash(const uint8_t *msg, size_t len, uint8_t out[EMG_HASH_LEN]);
+int emg_sign_hash(const emg_seckey *sk, const uint8_t hash[EMG_HASH_LEN],
+		  const char *untrusted, const char *trusted, char **out, size_t *out_len,
+		  emg_err *err);
+/* As emg_signature_verify; sig_name (may be NULL) names the signature file
+ * in minisign's key id message. A legacy "Ed" signature cannot be checked
+ * against a hash: emg_signature_verify_hash fails on it. */
+int emg_signature_verify_named(const emg_pubkey *pk, const emg_signature *sig,
+			       const uint8_t *msg, size_t len, const char *sig_name,
+			       emg_err *err);
+int emg_signature_verify_hash(const emg_pubkey *pk, const emg_signature *sig,
+			      const uint8_t hash[EMG_HASH_LEN], const char *sig_name,
+			      emg_err *err);
+
+/* Certificate text for key (malloc'd, NUL-terminated). role: 1 to 31 of
+ * a-z 0-9 - _ ; not_before must be before expires. */
+int emg_cert_format(const emg_pubkey *key, const char *role, time_t not_before,
+		    time_t expires, char **out, size_t *out_len, emg_err *err);
+
+/* One certificate and its root signature, checked at time at for role.
+ * Returns EMG_OK, EMG_ECONFIG (malformed), EMG_EVERIFY (unknown root, bad
+ * signature, wrong role) or EMG_EFRESH (not yet valid, expired); *status
+ * (may be NULL) gets the verdict, *out (may be NULL) the certificate as
+ * soon as it parses (trust it only on EMG_OK) and root_keyid (may be NULL)
+ * the id of the key that signed it. */
+int emg_cert_verify(const emg_roots *roots, const char *cert, size_t cert_len,
+		    const char *cert_sig, size_t cert_sig_len, const char *role, time_t at,
+		    emg_cert *out, enum emg_signer_status *status,
+		    char root_keyid[EMG_KEYID_HEX_LEN], emg_err *err);
+
 #endif
