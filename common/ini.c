@@ -140,8 +140,14 @@ int emg_ini_load(emg_ini *ini, const char *path, emg_err *err)
 
 	memset(ini, 0, sizeof *ini);
 	rc = emg_read_file(path, EMG_INI_MAX_BYTES, EMG_ECONFIG, &buf, &len, err);
-	if (rc != EMG_OK)
-		return rc == EMG_EIO ? emg_fail(err, EMG_ECONFIG, "%s", err->msg) : rc;
+	if (rc != EMG_OK) {
+		/* A config file that cannot be read is a config problem (3). The
+		 * message is already in err: only the code changes (formatting
+		 * err->msg into itself would wipe it). */
+		if (rc == EMG_EIO && err != NULL)
+			err->code = rc = EMG_ECONFIG;
+		return rc == EMG_EIO ? EMG_ECONFIG : rc;
+	}
 	rc = emg_ini_parse(ini, path, (const char *)buf, len, err);
 	free(buf);
 	return rc;

@@ -18,6 +18,6 @@ for t in build/fuzz/fuzz/fuzz_*; do
 		echo "fuzz: $name found a problem: see build/fuzz/$name.log" >&2
 		status=1
 	fi
-	grep -E '^#[0-9]+ *DONE' "build/fuzz/$name.log" | tail -1 || true
+	grep -E '^#[0-9]+ *DONE|^Done [0-9]+ runs' "build/fuzz/$name.log" | tail -1 || true
 done
 exit $status
