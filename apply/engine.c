@@ -1,0 +1,571 @@
+/* engine.c - a run: choose the bundle, decide per action, apply, record;
+ * and revert by id. The per-action changes are in engine_act.c. */
+#include "apply/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply/engine_diff.h"
+#include "apply/engine_feed.h"
+#include "apply/engine_int.h"
+#include "apply/fleet.h"
+#include "apply/policy.h"
+#include "apply/report.h"
+#include "apply/source.h"
+#include "bundle/bundle.h"
+#include "timefmt.h"
+
+/* The feed a run works from: verified now, or the cached accepted one. */
+typedef struct run_feed {
+	emg_feed *feed;
+	int cached;      /* free with emg_feedcache_free */
+	int new_bundle;  /* a newer bundle was accepted in this run */
+	int skip_errors; /* candidates that did not verify */
+	int last_code;   /* and the last one's code */
+	char last_msg[EMG_ERR_MSG_MAX];
+} run_feed;
+
+static void feed_free(run_feed *rf)
+{
+	if (rf->feed == NULL)
+		return;
+	if (rf->cached)
+		emg_feedcache_free(rf->feed);
+	else
+		emg_feed_free(rf->feed);
+	rf->feed = NULL;
+}
+
+static void warn_source(void *ctx, const char *msg)
+{
+	emg_run *r = ctx;
+
+	emg_event(&r->ev, EMG_EVENT_ERROR, "%s", msg);
+	if (r->out != NULL)
+		fprintf(stderr, "emgap-apply: warning: %s\n", msg);
+}
+
+/* Verifies candidate c without accepting it; 1 when it is newer than the
+ * accepted bundle (sequence in *seq). Failures are events, not errors. */
+static int probe(emg_run *r, const emg_trust *trust, const emg_candidate *c, uint64_t *seq,
+		 run_feed *rf)
+{
+	emg_bundle_info info;
+	emg_err e;
+
+	emg_err_clear(&e);
+	memset(&info, 0, sizeof info);
+	if (emg_bundle_verify(c->path, trust, r->dir, 0, r->now, &info, NULL, &e) != EMG_OK) {
+		emg_event(&r->ev, EMG_EVENT_ERROR, "bundle %s skipped: %s", c->origin, e.msg);
+		fprintf(stderr, "emgap-apply: bundle %s skipped: %s\n", c->origin, e.msg);
+		rf->skip_errors++;
+		rf->last_code = e.code;
+		snprintf(rf->last_msg, sizeof rf->last_msg, "%s: %s", c->origin, e.msg);
+		/* A file still being copied will hash differently once
+		 * complete, so remembering this hash never hides a good bundle. */
+		if (!r->dry_run && e.code != EMG_EIO)
+			emg_state_skip_add(&r->st, c->sha256);
+		return 0;
+	}
+	/* Our state, not the bundle layer's, says what was applied: a crash
+	 * after the bundle layer recorded the sequence and before we did
+	 * leaves it "nothing new" there, yet still to be taken here. */
+	if (r->st.have_sequence && info.sequence <= r->st.sequence) {
+		if (!r->dry_run)
+			emg_state_skip_add(&r->st, c->sha256);
+		return 0;
+	}
+	*seq = info.sequence;
+	return 1;
+}
+
+static int accept_bundle(emg_run *r, const emg_trust *trust, const emg_candidate *c, run_feed *rf,
+			 emg_err *err)
+{
+	emg_bundle_info info;
+	emg_feed *feed = NULL;
+	int rc;
+
+	memset(&info, 0, sizeof info);
+	rc = emg_bundle_verify(c->path, trust, r->dir, !r->dry_run, r->now, &info, &feed, err);
+	if (rc != EMG_OK)
+		return rc;
+	if (!r->dry_run) {
+		rc = emg_feedcache_save(r->dir, feed, err);
+		if (rc != EMG_OK) {
+			emg_feed_free(feed);
+			return rc;
+		}
+		r->st.have_sequence = 1;
+		r->st.sequence = info.sequence;
+		snprintf(r->st.bundle_sha256, sizeof r->st.bundle_sha256, "%s", c->sha256);
+		snprintf(r->st.bundle_path, sizeof r->st.bundle_path, "%s", c->origin);
+		r->st.bundle_expires = info.expires;
+		emg_event(&r->ev, EMG_EVENT_OK, "accepted bundle %s (sequence %llu)", c->origin,
+			  (unsigned long long)info.sequence);
+	}
+	if (r->out != NULL && !r->quiet)
+		fprintf(r->out, "bundle: %s (sequence %llu)%s\n", c->origin, (unsigned long long)info.sequence,
+			r->dry_run ? " [dry run: not accepted]" : "");
+	rf->feed = feed;
+	rf->cached = 0;
+	rf->new_bundle = 1;
+	return EMG_OK;
+}
+
+/* Picks the feed: the newest candidate that verifies if it is newer than
+ * the accepted one, else the accepted (cached) feed. */
+static int choose_feed(emg_run *r, const char *only, run_feed *rf, emg_err *err)
+{
+	emg_candidates cands = {NULL, 0};
+	emg_trust *trust = NULL;
+	size_t i, best = 0;
+	uint64_t best_seq = 0, seq;
+	int have_best = 0, rc;
+
+	if (only != NULL)
+		rc = emg_candidates_add(&cands, only, only, err);
+	else
+		rc = emg_sources_collect(r->cfg, &cands, warn_source, r, err);
+	for (i = 0; rc == EMG_OK && i < cands.n; i++) {
+		const emg_candidate *c = &cands.v[i];
+		if (strcmp(c->sha256, r->st.bundle_sha256) == 0 || emg_state_skipped(&r->st, c->sha256))
+			continue;
+		if (trust == NULL && (rc = emg_trust_load(r->cfg->trust_dir, &trust, err)) != EMG_OK)
+			break;
+		if (probe(r, trust, c, &seq, rf) && (!have_best || seq > best_seq)) {
+			best = i;
+			best_seq = seq;
+			have_best = 1;
+		}
+	}
+	if (rc == EMG_OK && have_best) {
+		rc = accept_bundle(r, trust, &cands.v[best], rf, err);
+		if (rc != EMG_OK) {
+			emg_event(&r->ev, EMG_EVENT_ERROR, "bundle %s: %s", cands.v[best].origin, err->msg);
+			rf->skip_errors++;
+			rf->last_code = rc;
+			snprintf(rf->last_msg, sizeof rf->last_msg, "%s", err->msg);
+			rc = EMG_OK;
+		}
+	}
+	emg_trust_free(trust);
+	emg_candidates_free(&cands);
+	if (rc != EMG_OK || rf->feed != NULL)
+		return rc;
+	rc = emg_feedcache_load(r->dir, &rf->feed, err);
+	if (rc != EMG_OK)
+		return rc;
+	rf->cached = 1;
+	if (rf->feed == NULL && rf->skip_errors > 0)
+		return emg_fail(err, rf->last_code ? rf->last_code : EMG_EVERIFY,
+				"no bundle verifies: %s", rf->last_msg);
+	if (rf->feed != NULL && r->st.bundle_expires != 0 && r->now > r->st.bundle_expires) {
+		char ts[EMG_TIME_LEN];
+		emg_time_format(r->st.bundle_expires, ts);
+		feed_free(rf);
+		return emg_fail(err, EMG_EFRESH,
+				"the accepted bundle expired at %s and no newer one verifies; nothing was changed", ts);
+	}
+	return EMG_OK;
+}
+
+/* ---- the idle fast path ----------------------------------------------------------- */
+
+static void watch_settings(emg_run *r, emg_err *err)
+{
+	char path[PATH_MAX + 32], sig[128];
+
+	emg_file_sig(r->cfg->path, sig);
+	emg_state_watch_add(&r->st, r->cfg->path, sig, err);
+	snprintf(path, sizeof path, "%s/server.conf", r->dir);
+	emg_file_sig(path, sig);
+	emg_state_watch_add(&r->st, path, sig, err);
+	if (r->cfg->org_settings[0] != '\0') {
+		emg_file_sig(r->cfg->org_settings, sig);
+		emg_state_watch_add(&r->st, r->cfg->org_settings, sig, err);
+	}
+	if (strcmp(r->cfg->backend, "sim") == 0) {
+		snprintf(path, sizeof path, "%s/%s", r->cfg->root, EMG_SIM_FILE);
+		emg_file_sig(path, sig);
+		emg_state_watch_add(&r->st, path, sig, err);
+	}
+}
+
+/* Records what the next run must find unchanged to skip re-checking. */
+static int build_watch(emg_run *r, emg_err *err)
+{
+	char sig[128];
+	size_t i;
+
+	emg_state_watch_clear(&r->st);
+	/* The windows backend cannot be watched by a stat: always check. */
+	if (strcmp(r->cfg->backend, "sim") != 0)
+		return EMG_OK;
+	watch_settings(r, err);
+	for (i = 0; i < r->nfiles; i++) {
+		emg_file_sig(r->files[i].path, sig);
+		if (emg_state_watch_add(&r->st, r->files[i].path, sig, err) != EMG_OK)
+			return err->code;
+	}
+	return EMG_OK;
+}
+
+static int is_idle(const emg_run *r)
+{
+	char sig[128];
+	size_t i;
+
+	if (r->st.watch_count == 0 || r->st.last_result != EMG_OK)
+		return 0;
+	for (i = 0; i < r->st.count; i++)
+		if (r->st.actions[i].pending)
+			return 0;
+	for (i = 0; i < r->st.watch_count; i++) {
+		emg_file_sig(r->st.watch[i].path, sig);
+		if (strcmp(sig, r->st.watch[i].sig) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- deciding and applying ------------------------------------------------------ */
+
+static void report_action(emg_run *r, const emg_state_action *sa)
+{
+	if (r->out == NULL || r->quiet)
+		return;
+	if (sa->reason[0] != '\0')
+		fprintf(r->out, "%-10s %-14s %-13s %s\n", sa->subid, sa->type, emg_status_name(sa->status), sa->reason);
+	else
+		fprintf(r->out, "%-10s %-14s %s\n", sa->subid, sa->type, emg_status_name(sa->status));
+}
+
+static int do_action(emg_run *r, const emg_policy_in *pin, const emg_mitigation *m,
+		     const emg_action *a, emg_err *err)
+{
+	emg_state_action *sa;
+	emg_decision d;
+	emg_err e;
+	int rc = EMG_OK;
+
+	sa = emg_state_add(&r->st, a->subid, m->id, a->type_name ? a->type_name : "", m->desc ? m->desc : "");
+	if (sa == NULL)
+		return emg_fail(err, EMG_EIO, "out of memory");
+	emg_policy_decide(pin, m, a, sa->in_place, &d);
+	emg_err_clear(&e);
+	if (d.verdict == EMG_DO_SKIP) {
+		rc = emg_state_set_status(sa, d.status, d.reason, r->now, err);
+	} else if (d.verdict == EMG_DO_REVERT) {
+		if (emg_act_revert(r, sa, EMG_ST_OBSOLETE, d.reason, &e) != EMG_OK)
+			goto failed;
+	} else if (emg_act_apply(r, m, a, sa, &e) != EMG_OK) {
+		goto failed;
+	} else {
+		rc = emg_state_set_status(sa, EMG_ST_APPLIED, "", r->now, err);
+	}
+	report_action(r, sa);
+	return rc;
+failed:
+	r->failed++;
+	if (!r->dry_run)
+		emg_event(&r->ev, EMG_EVENT_ERROR, "%s failed: %s", a->subid, e.msg);
+	rc = emg_state_set_status(sa, EMG_ST_FAILED, e.msg, r->now, err);
+	report_action(r, sa);
+	return rc;
+}
+
+static int apply_feed(emg_run *r, const emg_feed *feed, emg_err *err)
+{
+	emg_policy_in pin;
+	size_t i, j;
+	int rc;
+
+	memset(&pin, 0, sizeof pin);
+	pin.product = r->cfg->product;
+	pin.build = r->cfg->build;
+	pin.org_enabled = r->org_enabled;
+	pin.server_enabled = r->ss.enabled;
+	pin.settings = &r->ss;
+	pin.auto_revert_obsolete = r->cfg->auto_revert_obsolete;
+	for (i = 0; i < feed->count; i++)
+		for (j = 0; j < feed->items[i].action_count; j++) {
+			rc = do_action(r, &pin, &feed->items[i], &feed->items[i].actions[j], err);
+			if (rc == EMG_OK && r->fatal)
+				rc = emg_fail(err, EMG_EIO, "cannot save the state in %s", r->dir);
+			if (rc != EMG_OK)
+				return rc;
+		}
+	return EMG_OK;
+}
+
+static int print_diffs(emg_run *r, emg_err *err)
+{
+	emg_sbuf b;
+	size_t i;
+	int rc;
+
+	emg_sbuf_init(&b);
+	for (i = 0; i < r->nfiles; i++) {
+		const emg_fent *f = &r->files[i];
+		if (f->cur == f->orig && f->cur_exists == f->orig_exists)
+			continue;
+		emg_diff_unified(f->path, f->orig_exists ? f->orig : NULL, f->orig_len,
+				 f->cur_exists ? f->cur : NULL, f->cur_len, &b);
+	}
+	rc = emg_sbuf_status(&b, err);
+	if (rc == EMG_OK && b.len > 0 && r->out != NULL)
+		fwrite(b.p, 1, b.len, r->out);
+	emg_sbuf_free(&b);
+	return rc;
+}
+
+/* This server's status file on the share, for the fleet view. A failure
+ * is an event; the run's result stands either way. */
+static void publish(emg_run *r)
+{
+	emg_err e;
+
+	emg_err_clear(&e);
+	if (emg_fleet_publish(r->cfg, &r->st, &r->ss, r->org_enabled, r->now, &e) != EMG_OK)
+		emg_event(&r->ev, EMG_EVENT_ERROR, "cannot write the status file: %s", e.msg);
+}
+
+static int finish(emg_run *r, int rc, emg_err *err)
+{
+	emg_err e;
+
+	if (r->dry_run)
+		return rc;
+	emg_err_clear(&e);
+	r->st.last_run = r->now;
+	r->st.last_result = rc;
+	snprintf(r->st.last_error, sizeof r->st.last_error, "%s", rc == EMG_OK ? "" : err->msg);
+	if (rc == EMG_OK)
+		build_watch(r, &e);
+	else
+		emg_state_watch_clear(&r->st);
+	if (emg_run_save(r, &e) != EMG_OK && rc == EMG_OK) {
+		*err = e;
+		rc = e.code;
+	}
+	emg_state_mark_checked(r->dir, r->now, &e);
+	publish(r);
+	if (rc == EMG_OK)
+		emg_event(&r->ev, EMG_EVENT_OK, "run finished: %u change(s), sequence %llu", r->changed,
+			  (unsigned long long)r->st.sequence);
+	else
+		emg_event(&r->ev, EMG_EVENT_ERROR, "run finished with errors: %s", err->msg);
+	return rc;
+}
+
+int emg_engine_run(const emg_apply_config *cfg, const emg_run_opts *opts, emg_err *err)
+{
+	emg_run r;
+	emg_lock lk;
+	run_feed rf;
+	time_t now = opts->now ? opts->now : time(NULL);
+	int rc;
+
+	memset(&rf, 0, sizeof rf);
+	rc = emg_state_lock(cfg->state_dir, &lk, err);
+	if (rc != EMG_OK)
+		return rc;
+	rc = emg_run_open(&r, cfg, opts->dry_run, now, opts->out, err);
+	if (rc != EMG_OK) {
+		emg_state_unlock(&lk);
+		return rc;
+	}
+	r.quiet = opts->quiet;
+	rc = emg_act_recover(&r, err);
+	if (rc == EMG_OK)
+		rc = choose_feed(&r, opts->bundle, &rf, err);
+	if (rc == EMG_OK && rf.feed == NULL) {
+		if (r.out != NULL)
+			fprintf(r.out, "no bundle found in the configured sources: nothing to do\n");
+		if (!r.dry_run)
+			emg_state_mark_checked(r.dir, now, err);
+		goto out;
+	}
+	if (rc == EMG_OK && !rf.new_bundle && !r.dry_run && is_idle(&r)) {
+		/* Same bundle, same settings, no file touched since: the
+		 * outcome cannot differ from the last run's. */
+		emg_state_mark_checked(r.dir, now, err);
+		publish(&r);
+		if (r.out != NULL && !r.quiet)
+			fprintf(r.out, "no change since the last run (sequence %llu)\n",
+				(unsigned long long)r.st.sequence);
+		goto out;
+	}
+	if (rc == EMG_OK) {
+		if (!r.ss.enabled || !r.org_enabled)
+			fprintf(stderr, "emgap-apply: MitigationsEnabled is false for %s: checking only\n",
+				r.org_enabled ? "this server" : "the organisation");
+		rc = apply_feed(&r, rf.feed, err);
+		if (rc == EMG_OK && r.dry_run)
+			rc = print_diffs(&r, err);
+		if (rc == EMG_OK && r.failed > 0)
+			rc = emg_fail(err, EMG_EAPPLY, "%u action(s) failed; the others were applied", r.failed);
+	}
+	rc = finish(&r, rc, err);
+out:
+	feed_free(&rf);
+	emg_run_close(&r);
+	emg_state_unlock(&lk);
+	return rc;
+}
+
+/* ---- revert by id ----------------------------------------------------------------- */
+
+static int id_matches(const emg_state_action *sa, const char *id)
+{
+	return strcmp(sa->subid, id) == 0 || strcmp(sa->id, id) == 0;
+}
+
+int emg_engine_revert_action(const emg_apply_config *cfg, const char *state_dir,
+			     emg_state *st, emg_state_action *a, time_t now, emg_err *err)
+{
+	emg_run r;
+	size_t idx = (size_t)(a - st->actions);
+	int rc;
+
+	(void)state_dir;
+	rc = emg_run_open(&r, cfg, 0, now, NULL, err);
+	if (rc != EMG_OK)
+		return rc;
+	/* Work on the caller's state so its view stays current. */
+	emg_state_free(&r.st);
+	r.st = *st;
+	rc = emg_act_revert(&r, &r.st.actions[idx], EMG_ST_REVERTED, "reverted by an administrator", err);
+	*st = r.st;
+	memset(&r.st, 0, sizeof r.st);
+	emg_run_close(&r);
+	return rc;
+}
+
+int emg_engine_recover(const emg_apply_config *cfg, emg_state *st, emg_err *err)
+{
+	emg_run r;
+	int rc;
+
+	rc = emg_run_open(&r, cfg, 0, time(NULL), NULL, err);
+	if (rc != EMG_OK)
+		return rc;
+	emg_state_free(&r.st);
+	r.st = *st;
+	rc = emg_act_recover(&r, err);
+	*st = r.st;
+	memset(&r.st, 0, sizeof r.st);
+	emg_run_close(&r);
+	return rc;
+}
+
+static unsigned long long order_of(const emg_state_action *sa)
+{
+	const char *o = emg_kv_get(sa, "order");
+
+	return o != NULL ? strtoull(o, NULL, 10) : 0;
+}
+
+/* The index of the in-place action matching any of ids that was changed
+ * last, or -1. */
+static long latest_match(const emg_run *r, char *const *ids, size_t n, const unsigned char *done)
+{
+	unsigned long long best = 0;
+	long at = -1;
+	size_t i, k;
+
+	for (k = 0; k < r->st.count; k++) {
+		const emg_state_action *sa = &r->st.actions[k];
+		if (done[k])
+			continue;
+		for (i = 0; i < n; i++)
+			if (id_matches(sa, ids[i]) && (at < 0 || order_of(sa) >= best)) {
+				best = order_of(sa);
+				at = (long)k;
+			}
+	}
+	return at;
+}
+
+static int revert_ids(emg_run *r, char *const *ids, size_t n, int block, emg_err *err)
+{
+	unsigned char *done;
+	size_t i;
+	long k;
+	int rc = EMG_OK, failed = 0;
+
+	done = calloc(r->st.count + 1, 1);
+	if (done == NULL)
+		return emg_fail(err, EMG_EIO, "out of memory");
+	/* Newest change first, across all ids: reverting the edits of one
+	 * file in reverse order gives back its original bytes. */
+	while ((k = latest_match(r, ids, n, done)) >= 0) {
+		emg_state_action *sa = &r->st.actions[k];
+		emg_err e;
+		done[k] = 1;
+		emg_err_clear(&e);
+		if (!sa->in_place) {
+			if (r->out != NULL)
+				fprintf(r->out, "%s: not applied, nothing to revert\n", sa->subid);
+			continue;
+		}
+		if (emg_act_revert(r, sa, EMG_ST_REVERTED, "reverted by an administrator", &e) == EMG_OK) {
+			if (r->out != NULL)
+				fprintf(r->out, "%s: reverted\n", sa->subid);
+			continue;
+		}
+		fprintf(stderr, "emgap-apply: %s: %s\n", sa->subid, e.msg);
+		emg_event(&r->ev, EMG_EVENT_ERROR, "revert of %s failed: %s", sa->subid, e.msg);
+		failed++;
+		if (r->fatal) {
+			free(done);
+			return emg_fail(err, EMG_EIO, "%s", e.msg);
+		}
+	}
+	free(done);
+	for (i = 0; block && i < n; i++)
+		if ((rc = emg_server_settings_block(&r->ss, ids[i], err)) != EMG_OK)
+			return rc;
+	if (block && (rc = emg_server_settings_save(r->dir, &r->ss, err)) != EMG_OK)
+		return rc;
+	if (failed)
+		return emg_fail(err, EMG_EAPPLY, "%d action(s) could not be reverted", failed);
+	return EMG_OK;
+}
+
+int emg_engine_revert(const emg_apply_config *cfg, char *const *ids, size_t n, int block,
+		      FILE *out, emg_err *err)
+{
+	emg_run r;
+	emg_lock lk;
+	size_t i, k;
+	int rc;
+
+	rc = emg_state_lock(cfg->state_dir, &lk, err);
+	if (rc != EMG_OK)
+		return rc;
+	rc = emg_run_open(&r, cfg, 0, time(NULL), out, err);
+	if (rc != EMG_OK) {
+		emg_state_unlock(&lk);
+		return rc;
+	}
+	rc = emg_act_recover(&r, err);
+	/* Check every id first, so a typo changes nothing. */
+	for (i = 0; rc == EMG_OK && i < n; i++) {
+		int found = 0;
+		for (k = 0; k < r.st.count; k++)
+			found |= id_matches(&r.st.actions[k], ids[i]);
+		if (!found)
+			rc = emg_fail(err, EMG_EUSAGE, "%s: no such mitigation or action in the state", ids[i]);
+	}
+	if (rc == EMG_OK)
+		rc = revert_ids(&r, ids, n, block, err);
+	/* The files changed: the next run must look again. */
+	emg_state_watch_clear(&r.st);
+	if (emg_state_save(r.dir, &r.st, rc == EMG_OK ? err : NULL) != EMG_OK && rc == EMG_OK)
+		rc = err->code;
+	emg_run_close(&r);
+	emg_state_unlock(&lk);
+	return rc;
+}
