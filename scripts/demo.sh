@@ -13,9 +13,10 @@
 #      two signers sign it;
 #   4. the air gap: the bundle is copied to a folder standing for a USB stick;
 #   5. an Exchange 2019 server (a copy of samples/exchange2019): emgap-apply
-#      run --dry-run shows the plan, emgap-apply run applies it;
-#   6. day 2: status, get-server, revert, block, audit --verify, and a
-#      tampered bundle refused.
+#      run --dry-run shows the plan and diff, block keeps one action out,
+#      emgap-apply run applies the rest;
+#   6. day 2: status, get-server, revert another mitigation, audit --verify,
+#      and a tampered bundle refused with its exit code.
 #
 # Environment:
 #   DEMO_DIR=DIR   work directory (absent or empty; default: a new temp dir)
@@ -28,6 +29,11 @@ set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd) || exit 1
 BIN=${EMGAP_BIN:-$ROOT/build/release/bin}
+# Absolute, since the demo works from inside its work directory.
+case $BIN in
+/*) ;;
+*) BIN=$(pwd)/$BIN ;;
+esac
 PATH=$BIN:$PATH
 export PATH
 # The demo talks to 127.0.0.1 only; a proxy from the environment must not
@@ -76,11 +82,13 @@ indent() {
 	_max=${2:-40}
 	sed -n "1,${_max}s/^/      /p" "$1"
 	_n=$(wc -l <"$1")
-	[ "$_n" -le "$_max" ] || printf '      ... (%s more lines in %s)\n' $((_n - _max)) "${1#"$W"/}"
+	[ "$_n" -le "$_max" ] || printf '      ... (%s more lines)\n' $((_n - _max))
 }
 
 die() {
 	printf '\ndemo: step %s (%s) failed: %s\n' "$STEP" "$STEP_NAME" "$*" >&2
+	[ -z "$W" ] || [ "${DEMO_KEEP:-0}" = 1 ] ||
+		printf 'demo: run with DEMO_KEEP=1 to keep the work directory for a look\n' >&2
 	exit 1
 }
 
@@ -88,7 +96,7 @@ die() {
 stop_missing() {
 	printf '\ndemo: stopped at step %s (%s): %s is not built in %s\n' \
 		"$STEP" "$STEP_NAME" "$1" "$BIN" >&2
-	printf 'demo: run "make demo" (it builds the programs first)\n' >&2
+	printf 'demo: build it with make (make demo builds everything first)\n' >&2
 	exit 1
 }
 
@@ -132,7 +140,10 @@ run() {
 
 # ---- work directory and cleanup ----------------------------------------
 
+CLEANED=0
 cleanup() {
+	[ "$CLEANED" = 0 ] || return 0
+	CLEANED=1
 	https_stop
 	[ -n "$W" ] || return 0
 	if [ "${DEMO_KEEP:-0}" = 1 ]; then
@@ -280,7 +291,8 @@ EOF
 say "mirror.conf names the feed, the vendor's pinned anchor and signer rules, the"
 say "CTLs and where to stage and publish. There is no [signing] section: bundles"
 say "wait in the drop folder for the signers."
-run emgap-mirror check --config dmz/mirror.conf
+say "First the connectivity test, as EEMS has one: feed, CRL distribution points, CTLs."
+run -n 8 emgap-mirror check --config dmz/mirror.conf
 run emgap-mirror run --config dmz/mirror.conf
 BUNDLE=$(cat dmz/drop/latest 2>/dev/null) || die "the mirror published no bundle (dmz/drop/latest)"
 [ -f "dmz/drop/$BUNDLE" ] || die "dmz/drop/latest names $BUNDLE, which is not there"
@@ -345,13 +357,14 @@ syslog = false
 EOF
 say "apply.conf: server EXCH01, Exchange2019 15.2.986.5 (CU11), server root = a copy"
 say "of samples/exchange2019, bundles from usb/, the sim host backend."
+say "This server must keep its OAB pool running: block AP1.2 (one action of AP1)."
+say "(--force: no bundle has been accepted here yet, and block refuses ids it"
+say "does not know, so that a typo cannot silently block nothing.)"
+run emgap-apply block --force AP1.2 --config exch01/apply.conf
 say "First the plan: what a run would do, with the exact diff of every file,"
 say "changing nothing and accepting nothing."
-run -n 90 emgap-apply run --dry-run --config exch01/apply.conf
-say "This server must keep its OAB pool running: block AP1.2 before applying."
-say "(--force: no bundle has been accepted here yet, and block refuses ids it"
-say "does not know so that a typo cannot silently block nothing.)"
-run emgap-apply block --force AP1.2 --config exch01/apply.conf
+run -n 80 emgap-apply run --dry-run --config exch01/apply.conf
+say "Then the real run:"
 run emgap-apply run --config exch01/apply.conf
 say "The Default Web Site's web.config now carries the M1 rule: a splice, every"
 say "other byte as it was (CRLF line ends kept), the old file kept in state/backup/."
@@ -359,11 +372,10 @@ run -x 1 diff exch01/root.orig/inetpub/wwwroot/web.config exch01/root/inetpub/ww
 
 # ---- 6. day 2 ------------------------------------------------------------
 
-step 6 "Day 2: status, get-server, revert, audit, and a tampered bundle"
+step 6 "Day 2: status, get-server, revert, fleet view, audit, and a tampered bundle"
 say "Get-Mitigations and Get-ExchangeServer, emgap style:"
 run emgap-apply status --config exch01/apply.conf
 run emgap-apply get-server --config exch01/apply.conf
-run cat share/servers/EXCH01.status
 say "A partner application breaks on BEC2021's cookie rules: revert BEC2021."
 say "Both global rules come out exactly; revert also blocks BEC2021 so the next"
 say "hourly run leaves it alone."
@@ -373,7 +385,8 @@ run -x 1 diff exch01/root.orig/Windows/System32/inetsrv/config/applicationHost.c
 	exch01/root/Windows/System32/inetsrv/config/applicationHost.config
 say "The next scheduled run keeps it that way:"
 run emgap-apply run --config exch01/apply.conf
-run emgap-apply get-server --config exch01/apply.conf
+say "The fleet view: every server writes its status to the share (share/servers/)."
+run emgap-apply get-server --all --config exch01/apply.conf
 say "Every admin change is in a hash-chained audit log; events in state/emgap.log:"
 run emgap-apply audit --verify --config exch01/apply.conf
 run -n 20 cat exch01/state/emgap.log
