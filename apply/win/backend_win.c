@@ -4,6 +4,7 @@
  * Built only by "make windows" (mingw-w64); the rest of emgap-apply is the
  * same on every platform. Every handle is closed on every path. */
 #ifndef _WIN32
+/* cppcheck-suppress preprocessorErrorDirective */
 #error "backend_win.c is for Windows builds (make windows)"
 #endif
 

@@ -114,5 +114,5 @@ walk() { # MODE (exit|eio) STRIDE FROM-DIR EXPECTED-TREE CMD...
 }
 
 walk exit 1 "$F" "$T/ref" run --config apply.conf
-walk eio 5 "$F" "$T/ref" run --config apply.conf
-walk exit 5 "$T/applied" "$T/pristine" revert --config apply.conf M1 M2 UM ECP
+walk eio 7 "$F" "$T/ref" run --config apply.conf
+walk exit 7 "$T/applied" "$T/pristine" revert --config apply.conf M1 M2 UM ECP

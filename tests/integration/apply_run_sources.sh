@@ -58,6 +58,22 @@ expect_err "HTTP 404 reported" "/status/404"
 check "failing sources logged as 1008" grep -q ' 1008 error source https://127.0.0.1:'"$SELF_PORT" state/emgap.log
 check "good source still used" grep -q '^sequence 1$' state/state
 
+# --- two real runs at once: the one holding the lock (stuck on a slow
+# source until its timeout) makes the other exit 8 -------------------------------
+conf race "url = https://127.0.0.1:$HTTPS_PORT/slow/emgap-1.bundle" "ca_file = $H/tlsca.pem" "timeout = 3"
+emgap-apply run --config apply.conf >"$T/race1.out" 2>"$T/race1.err" &
+first=$!
+sleep 1
+expect_exit "second concurrent run exits 8" 8 emgap-apply run --config apply.conf
+expect_err "second concurrent run says why" "another emgap-apply is running"
+wait $first
+rc1=$?
+if [ "$rc1" -eq 0 ] && grep -q "timed out\|Timeout" "$T/race1.err"; then
+	pass "first run finished on its own (source timed out, exit 0)"
+else
+	fail "first run finished on its own (source timed out, exit 0)" "exit $rc1: $(head -c 300 "$T/race1.err")"
+fi
+
 conf none "url = https://127.0.0.1:$SELF_PORT/emgap-1.bundle"
 expect_exit "only an untrusted source: nothing to do" 0 emgap-apply run --config apply.conf
 expect_out "only an untrusted source: says so" "no bundle found"
