@@ -2,8 +2,8 @@
  * sign, verify (both trust layers, freshness), read members.
  *
  * A bundle is a pax tar: manifest, sig/<keyid>.minisig, keys/<keyid>.cert
- * and .cert.minisig, ocs/GetExchangeMitigations.xml, pki/crl/*.crl,
- * pki/ctl/*.stl|*.cab. */
+ * and .cert.minisig, ocs/GetExchangeMitigations.xml, pki/crl/NAME.crl,
+ * pki/ctl/NAME.stl|.cab (docs/bundle-format.md). */
 #ifndef EMG_BUNDLE_H
 #define EMG_BUNDLE_H
 
@@ -25,6 +25,11 @@ typedef struct emg_bundle_create_opts {
 	const char *source;     /* URL the feed came from */
 	time_t fetched;
 	const char *out_path;   /* written atomically */
+	/* Optional (zero/NULL when unused): */
+	const char *extra_dir;  /* plain files carried as extra/NAME, never kept in memory */
+	const char *rotation;   /* a root set file (rotation.h) for the next root version */
+	const char *const *rotation_sigs; /* its signatures by current roots */
+	size_t rotation_sig_count;
 } emg_bundle_create_opts;
 
 int emg_bundle_create(const emg_bundle_create_opts *opts, emg_err *err);
@@ -42,6 +47,7 @@ typedef struct emg_bundle_limits {
 	uint64_t total_max;
 	uint64_t ratio_max; /* uncompressed / compressed */
 	uint64_t max_sequence_step; /* fast-forward limit */
+	uint64_t keep_max; /* feed + PKI members held in memory while verifying */
 } emg_bundle_limits;
 
 void emg_bundle_limits_default(emg_bundle_limits *l);
@@ -59,13 +65,32 @@ typedef struct emg_bundle_info {
 	char sha256[65];      /* of the whole bundle file */
 	unsigned valid_signers;
 	int nothing_new;      /* sequence equal to the last accepted one */
+	char signers[16][17]; /* key ids of the valid signers (first 16) */
+	uint64_t root_version; /* root set in force after any rotation */
+	int rotated;          /* the bundle moved the root set forward */
+	int had_previous;     /* state held an accepted sequence ... */
+	uint64_t previous_sequence; /* ... this one */
 } emg_bundle_info;
 
-/* Verifies both layers at time at. With state_dir, also freshness (expired,
- * rollback, fast-forward) and, when accept is set, records the sequence
- * atomically. *feed (may be NULL) receives the verified, parsed feed. */
+/* Verifies both layers at time at; an expired bundle fails (EMG_EFRESH)
+ * with or without state_dir. With state_dir, also rollback and
+ * fast-forward against the last accepted sequence, root rotations are
+ * taken from and (accept) stored there, and, when accept is set, the new
+ * sequence is recorded atomically. info (may be NULL) receives the
+ * details; *feed (feed may be NULL) the verified, parsed feed. */
 int emg_bundle_verify(const char *bundle_path, const emg_trust *trust,
 		      const char *state_dir, int accept, time_t at,
 		      emg_bundle_info *info, emg_feed **feed, emg_err *err);
+
+/* The trust directory's limits (trust.conf [limits], else the defaults). */
+const emg_bundle_limits *emg_trust_limits(const emg_trust *t);
+
+/* Verifies like emg_bundle_verify and, only when everything holds, writes
+ * the manifest and the payload members under dest_dir (which must be empty
+ * or absent). Members are staged in a temporary directory inside dest_dir
+ * during the one pass and moved into place at the end. */
+int emg_bundle_extract(const char *bundle_path, const emg_trust *trust,
+		       const char *state_dir, int accept, time_t at,
+		       const char *dest_dir, emg_bundle_info *info, emg_err *err);
 
 #endif
