@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apply/audit.h"
 #include "apply/cmds.h"
 #include "apply/config.h"
 #include "apply/engine.h"
@@ -102,6 +103,11 @@ int emg_apply_cmd_revert(int argc, char **argv)
 		return rc;
 	}
 	rc = emg_engine_revert(&cfg, ids, n, block, stdout, &err);
+	/* Every admin change is audited; a revert changes files and, unless
+	 * --no-block, the blocked list. */
+	if (rc == EMG_OK)
+		rc = emg_audit_command_locked(cfg.state_dir, argc, argv, "in place",
+					      block ? "reverted, blocked" : "reverted", &err);
 	emg_apply_config_free(&cfg);
 	if (rc != EMG_OK)
 		emg_err_print("emgap-apply", &err);

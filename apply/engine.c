@@ -129,7 +129,10 @@ static int choose_feed(emg_run *r, const char *only, run_feed *rf, emg_err *err)
 		rc = emg_sources_collect(r->cfg, &cands, warn_source, r, err);
 	for (i = 0; rc == EMG_OK && i < cands.n; i++) {
 		const emg_candidate *c = &cands.v[i];
-		if (strcmp(c->sha256, r->st.bundle_sha256) == 0 || emg_state_skipped(&r->st, c->sha256))
+		/* A bundle named with --bundle is checked again even if an
+		 * earlier run skipped it: the operator asked about this one. */
+		if (strcmp(c->sha256, r->st.bundle_sha256) == 0 ||
+		    (only == NULL && emg_state_skipped(&r->st, c->sha256)))
 			continue;
 		if (trust == NULL && (rc = emg_trust_load(r->cfg->trust_dir, &trust, err)) != EMG_OK)
 			break;
@@ -138,6 +141,13 @@ static int choose_feed(emg_run *r, const char *only, run_feed *rf, emg_err *err)
 			best_seq = seq;
 			have_best = 1;
 		}
+	}
+	if (rc == EMG_OK && only != NULL && !have_best && rf->skip_errors > 0) {
+		/* The one bundle the operator named does not verify: that is
+		 * the answer (exit 4 or 5), not "nothing to do". Nothing was
+		 * changed. */
+		rc = emg_fail(err, rf->last_code ? rf->last_code : EMG_EVERIFY,
+			      "%s; nothing was changed", rf->last_msg);
 	}
 	if (rc == EMG_OK && have_best) {
 		rc = accept_bundle(r, trust, &cands.v[best], rf, err);

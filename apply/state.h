@@ -104,12 +104,6 @@ typedef struct emg_state {
 	size_t skipped_count;
 } emg_state;
 
-/* The bundle layer has its own emg_state_load/save (the accepted-sequence
- * file, bundle/state.h) in a library linked into the same program: these
- * names map to distinct symbols so neither can shadow the other. */
-#define emg_state_load emg_apply_state_load
-#define emg_state_save emg_apply_state_save
-
 /* Loads <dir>/state; a missing file gives an empty state. EMG_ECONFIG on a
  * malformed file (naming file:line), EMG_EIO when unreadable. */
 int emg_state_load(const char *dir, emg_state *st, emg_err *err);

@@ -298,7 +298,7 @@ static int accept_bundle(const verify_ctx *c, const emg_walk *w, const char *sta
 	st.sequence = w->manifest.sequence;
 	st.accepted = c->at;
 	emg_hex(w->file_sha256, 32, st.sha256);
-	return emg_state_save(state_dir, &st, err);
+	return emg_seq_state_save(state_dir, &st, err);
 }
 
 static void fill_info(emg_bundle_info *info, const verify_ctx *c, const emg_walk *w)
@@ -394,7 +394,7 @@ static int verify_pass(const char *bundle_path, const emg_trust *trust, const ch
 	c.at = at;
 	c.info = info;
 	c.stage = stg;
-	if (state_dir != NULL && (emg_state_load(state_dir, &c.seq, err) != EMG_OK ||
+	if (state_dir != NULL && (emg_seq_state_load(state_dir, &c.seq, err) != EMG_OK ||
 				  emg_root_state_load(state_dir, trust, &c.roots, err) != EMG_OK))
 		return err->code;
 	if (state_dir == NULL)

@@ -54,7 +54,7 @@ static int parse_state(const char *path, const char *text, emg_seq_state *st, em
 	return EMG_OK;
 }
 
-int emg_state_load(const char *dir, emg_seq_state *st, emg_err *err)
+int emg_seq_state_load(const char *dir, emg_seq_state *st, emg_err *err)
 {
 	char path[PATH_MAX];
 	struct stat sb;
@@ -80,7 +80,7 @@ int emg_state_load(const char *dir, emg_seq_state *st, emg_err *err)
 	return rc;
 }
 
-int emg_state_save(const char *dir, const emg_seq_state *st, emg_err *err)
+int emg_seq_state_save(const char *dir, const emg_seq_state *st, emg_err *err)
 {
 	char path[PATH_MAX], text[256];
 	int n;

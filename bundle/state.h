@@ -25,7 +25,7 @@ typedef struct emg_seq_state {
 
 /* A missing file is not an error (present = 0); a malformed one is
  * (EMG_ECONFIG), since guessing would open the door to a rollback. */
-int emg_state_load(const char *dir, emg_seq_state *st, emg_err *err);
-int emg_state_save(const char *dir, const emg_seq_state *st, emg_err *err);
+int emg_seq_state_load(const char *dir, emg_seq_state *st, emg_err *err);
+int emg_seq_state_save(const char *dir, const emg_seq_state *st, emg_err *err);
 
 #endif

@@ -130,6 +130,15 @@ static int load_vendor(const emg_ini *ini, emg_trust *t, emg_err *err)
 			return emg_fail(err, EMG_EIO, "out of memory");
 		t->eku_count++;
 	}
+	if (t->eku_count == 0) {
+		/* No eku line means code signing, as EEMS checks: a trust dir
+		 * that forgot the line must not accept any certificate the
+		 * vendor's CA ever issued. */
+		t->ekus[0] = strdup(EMG_TRUST_DEFAULT_EKU);
+		if (t->ekus[0] == NULL)
+			return emg_fail(err, EMG_EIO, "out of memory");
+		t->eku_count = 1;
+	}
 	if (subject != NULL && subject[0] != '\0') {
 		t->subject = strdup(subject);
 		if (t->subject == NULL)

@@ -11,6 +11,8 @@
 
 #define EMG_TRUST_ROOTS_MAX 32
 #define EMG_TRUST_EKU_MAX 16
+/* Extended key usage required of the feed signer when trust.conf names none. */
+#define EMG_TRUST_DEFAULT_EKU "1.3.6.1.5.5.7.3.3"
 
 struct emg_trust {
 	char dir[PATH_MAX];

@@ -256,6 +256,9 @@ static int load_vendor(emg_mirror_conf *c, const char *dir, emg_err *err)
 					c->ini.path, line, v);
 		c->eku[c->eku_count++] = v;
 	}
+	/* No eku line means code signing, as EEMS checks, never "any". */
+	if (c->eku_count == 0)
+		c->eku[c->eku_count++] = "1.3.6.1.5.5.7.3.3";
 	return EMG_OK;
 }
 

@@ -173,11 +173,15 @@ expect_exit "audit --verify on the real log" 0 emgap-apply audit --verify $C
 expect_out "audit counts entries" "audit log intact: $n entries"
 [ "$n" -ge 8 ] && pass "every admin command appended an entry" || fail "every admin command appended" "$(cat "$L")"
 for cmd in "block M1" "unblock M1" "set-server --mitigations-blocked M1, M2.1" "set-org --mitigations-enabled false" \
-	"block --force M42"; do
+	"block --force M42" "revert M1" "revert M2 M3 M4" "revert --no-block M1"; do
 	grep -qF "$(printf '\t%s\t' "$cmd")" "$L" && pass "audited: $cmd" || fail "audited: $cmd" "$(cat "$L")"
 done
 grep -qF "$(printf '\tMitigationsEnabled=True MitigationsBlocked={}\tMitigationsEnabled=True MitigationsBlocked={M1}\t')" "$L" &&
 	pass "audit records before and after" || fail "audit records before and after" "$(head -3 "$L")"
+grep -qF "$(printf '\trevert M1\tin place\treverted, blocked\t')" "$L" &&
+	pass "audit records what a revert did" || fail "audit records what a revert did" "$(grep revert "$L")"
+grep -qF "$(printf '\trevert --no-block M1\tin place\treverted\t')" "$L" &&
+	pass "audit records a revert without block" || fail "audit records a revert without block" "$(grep revert "$L")"
 grep -q "$(printf '^1\t[0-9T:-]*Z\t%s\t' "$(id -un)")" "$L" && pass "audit records the user" ||
 	fail "audit records the user" "$(head -1 "$L")"
 cp "$L" "$T/audit.good"

@@ -182,6 +182,10 @@ expect_exit "partial newer bundle: run exits 0" 0 emgap-apply run --config apply
 check "partial newer bundle: sequence 1 accepted" grep -q '^sequence 1$' state/state
 check "partial newer bundle: skip logged as 1008" grep -q ' 1008 error bundle .*emgap-2.bundle skipped' state/emgap.log
 expect_status "partial newer bundle: M1.1 Applied from the older one" M1.1 Applied
+cp "$OWA" "$T/owa.before-named"
+expect_exit "partial bundle named with --bundle: exit 4" 4 emgap-apply run --config apply.conf --bundle src/emgap-2.bundle
+expect_err "named partial bundle: message names it" "emgap-2.bundle"
+same_file "named partial bundle: nothing changed" "$T/owa.before-named" "$OWA"
 cp "$T/b2.bundle" src/emgap-2.bundle
 expect_exit "complete newer bundle: run" 0 emgap-apply run --config apply.conf
 check "complete newer bundle: sequence 2 accepted" grep -q '^sequence 2$' state/state

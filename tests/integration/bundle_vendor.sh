@@ -26,6 +26,16 @@ vendor "unsigned feed" 4 "not signed" "$T/feed-plain.xml"
 # Signed by a certificate without the code-signing EKU.
 pki_sign_feed "$T/pki" noeku "$T/feed-plain.xml" "$T/noeku.xml"
 vendor "signer without the code-signing EKU" 4 "extended key usage" "$T/noeku.xml"
+# A trust.conf with no eku line still requires code signing (EEMS's check).
+bundle_trust "$T/trust-noeku"
+sed -i '/^eku = /d' "$T/trust-noeku/trust.conf"
+if grep -q '^eku' "$T/trust-noeku/trust.conf"; then
+	fail "trust dir without eku: fixture" "eku line still present"
+else
+	expect_exit "trust dir without eku: signer without code signing refused (4)" 4 \
+		emgap-bundle verify --trust "$T/trust-noeku" --at "$B_AT" "$T/v"
+	expect_err "trust dir without eku: message" "extended key usage"
+fi
 # Signed by a revoked certificate (revocation listed in the bundled CRL).
 pki_sign_feed "$T/pki" revoked "$T/feed-plain.xml" "$T/revoked.xml"
 vendor "revoked signer" 5 "certificate revoked" "$T/revoked.xml"
