@@ -133,14 +133,14 @@ static void state_tests(check_ctx *c)
 	FILE *f;
 
 	path_of(dir, sizeof dir, "state");
-	CHECK(c, emg_state_load(dir, &back, &err) == EMG_OK && !back.present, "state: none yet");
+	CHECK(c, emg_seq_state_load(dir, &back, &err) == EMG_OK && !back.present, "state: none yet");
 	memset(&st, 0, sizeof st);
 	st.present = 1;
 	st.sequence = 18446744073709551615ull;
 	st.accepted = 1764093600;
 	memset(st.sha256, 'a', 64);
-	CHECK(c, emg_state_save(dir, &st, &err) == EMG_OK, "state: saved");
-	CHECK(c, emg_state_load(dir, &back, &err) == EMG_OK && back.present &&
+	CHECK(c, emg_seq_state_save(dir, &st, &err) == EMG_OK, "state: saved");
+	CHECK(c, emg_seq_state_load(dir, &back, &err) == EMG_OK && back.present &&
 			 back.sequence == st.sequence && back.accepted == st.accepted &&
 			 strcmp(back.sha256, st.sha256) == 0,
 	      "state: round trip (largest sequence)");
@@ -152,13 +152,13 @@ static void state_tests(check_ctx *c)
 		      f);
 		fclose(f);
 	}
-	CHECK(c, emg_state_load(dir, &back, &err) == EMG_ECONFIG, "state: extra space refused");
+	CHECK(c, emg_seq_state_load(dir, &back, &err) == EMG_ECONFIG, "state: extra space refused");
 	f = fopen(file, "w");
 	if (f != NULL) {
 		fputs("emgap-bundle-state 1\nsequence 7\n", f);
 		fclose(f);
 	}
-	CHECK(c, emg_state_load(dir, &back, &err) == EMG_ECONFIG && strstr(err.msg, "sequence") != NULL,
+	CHECK(c, emg_seq_state_load(dir, &back, &err) == EMG_ECONFIG && strstr(err.msg, "sequence") != NULL,
 	      "state: truncated file refused");
 }
 
