@@ -176,7 +176,9 @@ fuzz:
 	@$(MAKE) --no-print-directory VARIANT=fuzz fuzz-build
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
-bench: deps
+# bench: its peers (hyperfine, GNU time) are in deps.sh's --all list.
+bench:
+	@scripts/deps.sh --all
 	@$(MAKE) --no-print-directory VARIANT=bench all
 	@bench/run.sh
 
