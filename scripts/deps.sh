@@ -10,7 +10,7 @@ libxmlsec1-dev libcurl4-openssl-dev"
 # Test peers: the real programs emgap must interoperate with, and the
 # servers the mirror tests talk to on 127.0.0.1.
 TEST="minisign xmlsec1 openssl nginx tinyproxy gcab cppcheck valgrind man-db
-groff-base xmlstarlet curl gcc-mingw-w64-x86-64 patch"
+groff-base xmlstarlet curl gcc-mingw-w64-x86-64 patch python3 libxml2-utils zstd"
 # Bench and fuzz (clang's libFuzzer runtime).
 EXTRA="hyperfine time clang libclang-rt-14-dev"
 
