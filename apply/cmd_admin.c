@@ -301,8 +301,25 @@ static int apply_change(emg_server_settings *s, const change_req *r, emg_err *er
 	return rc;
 }
 
+/* Blocking removes nothing: name what stays on the server and how to
+ * take it off, so nobody reads "blocked" as "gone". */
+static void note_in_place(const emg_state *st, char *const *ids, size_t n, emg_sbuf *b)
+{
+	size_t i, k;
+
+	for (k = 0; k < st->count; k++) {
+		const emg_state_action *a = &st->actions[k];
+		for (i = 0; a->in_place && i < n; i++)
+			if (strcmp(a->subid, ids[i]) == 0 || strcmp(a->id, ids[i]) == 0) {
+				emg_sbuf_printf(b, PROG ": note: %s stays in place (blocking removes nothing); "
+						"'" PROG " revert %s' removes it\n", a->subid, a->subid);
+				break;
+			}
+	}
+}
+
 static int change_locked(const emg_apply_config *cfg, int argc, char **argv, const change_req *r,
-			 emg_sbuf *after, emg_err *err)
+			 emg_sbuf *after, emg_sbuf *notes, emg_err *err)
 {
 	emg_server_settings old, cur;
 	emg_state st;
@@ -324,6 +341,7 @@ static int change_locked(const emg_apply_config *cfg, int argc, char **argv, con
 		return rc;
 	}
 	rc = check_ids(&st, r->unblock, r->nunblock, r->force, 1, &old, err);
+	note_in_place(&st, r->block, r->nblock, notes);
 	emg_state_free(&st);
 	emg_sbuf_init(&before);
 	if (rc == EMG_OK)
@@ -355,7 +373,7 @@ static int change_settings(const char *config, int argc, char **argv, const chan
 {
 	emg_apply_config cfg;
 	emg_lock lk;
-	emg_sbuf after;
+	emg_sbuf after, notes;
 	int rc = emg_apply_config_load(config, &cfg, err);
 
 	if (rc != EMG_OK)
@@ -366,13 +384,17 @@ static int change_settings(const char *config, int argc, char **argv, const chan
 		return rc;
 	}
 	emg_sbuf_init(&after);
-	rc = change_locked(&cfg, argc, argv, r, &after, err);
+	emg_sbuf_init(&notes);
+	rc = change_locked(&cfg, argc, argv, r, &after, &notes, err);
 	if (rc == EMG_OK)
 		republish(&cfg);
 	emg_state_unlock(&lk);
 	if (rc == EMG_OK)
 		printf("%s: %s\n", cfg.server_name, after.p);
+	if (rc == EMG_OK && notes.len > 0)
+		fputs(notes.p, stderr);
 	emg_sbuf_free(&after);
+	emg_sbuf_free(&notes);
 	emg_apply_config_free(&cfg);
 	return rc;
 }
@@ -639,6 +661,7 @@ static int cmd_status_impl(int argc, char **argv)
 static int print_servers(const emg_fleet_status *list, size_t n, int json, int extras, emg_err *err)
 {
 	emg_server_view *v = calloc(n ? n : 1, sizeof *v);
+	time_t now = time(NULL);
 	emg_sbuf b;
 	size_t i;
 	int rc;
@@ -646,13 +669,14 @@ static int print_servers(const emg_fleet_status *list, size_t n, int json, int e
 	if (v == NULL)
 		return emg_fail(err, EMG_EIO, "out of memory");
 	for (i = 0; i < n; i++) {
-		emg_fleet_view(&list[i], &v[i]);
+		emg_fleet_view(&list[i], now, &v[i]);
 		if (!extras) {
 			/* The four properties admins know from Get-ExchangeServer. */
 			v[i].org_enabled = -1;
 			v[i].build = NULL;
 			v[i].last_checked = 0;
 			v[i].result = NULL;
+			v[i].show_stale = 0;
 		}
 	}
 	emg_sbuf_init(&b);

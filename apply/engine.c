@@ -22,6 +22,7 @@ typedef struct run_feed {
 	int new_bundle;  /* a newer bundle was accepted in this run */
 	int skip_errors; /* candidates that did not verify */
 	int last_code;   /* and the last one's code */
+	int skips_added; /* hashes newly remembered as rejected or older */
 	char last_msg[EMG_ERR_MSG_MAX];
 } run_feed;
 
@@ -63,16 +64,20 @@ static int probe(emg_run *r, const emg_trust *trust, const emg_candidate *c, uin
 		snprintf(rf->last_msg, sizeof rf->last_msg, "%s: %s", c->origin, e.msg);
 		/* A file still being copied will hash differently once
 		 * complete, so remembering this hash never hides a good bundle. */
-		if (!r->dry_run && e.code != EMG_EIO)
+		if (!r->dry_run && e.code != EMG_EIO) {
 			emg_state_skip_add(&r->st, c->sha256);
+			rf->skips_added++;
+		}
 		return 0;
 	}
 	/* Our state, not the bundle layer's, says what was applied: a crash
 	 * after the bundle layer recorded the sequence and before we did
 	 * leaves it "nothing new" there, yet still to be taken here. */
 	if (r->st.have_sequence && info.sequence <= r->st.sequence) {
-		if (!r->dry_run)
+		if (!r->dry_run) {
 			emg_state_skip_add(&r->st, c->sha256);
+			rf->skips_added++;
+		}
 		return 0;
 	}
 	*seq = info.sequence;
@@ -184,10 +189,15 @@ static int choose_feed(emg_run *r, const char *only, run_feed *rf, emg_err *err)
 
 static void watch_settings(emg_run *r, emg_err *err)
 {
-	char path[PATH_MAX + 32], sig[128];
+	char path[PATH_MAX + 32], sig[128], cfgpath[PATH_MAX];
 
-	emg_file_sig(r->cfg->path, sig);
-	emg_state_watch_add(&r->st, r->cfg->path, sig, err);
+	/* The next run may start in another directory: a relative --config
+	 * stored as typed would not be found there and no run would ever be
+	 * idle again. */
+	if (realpath(r->cfg->path, cfgpath) == NULL)
+		snprintf(cfgpath, sizeof cfgpath, "%s", r->cfg->path);
+	emg_file_sig(cfgpath, sig);
+	emg_state_watch_add(&r->st, cfgpath, sig, err);
 	snprintf(path, sizeof path, "%s/server.conf", r->dir);
 	emg_file_sig(path, sig);
 	emg_state_watch_add(&r->st, path, sig, err);
@@ -241,14 +251,19 @@ static int is_idle(const emg_run *r)
 
 /* ---- deciding and applying ------------------------------------------------------ */
 
-static void report_action(emg_run *r, const emg_state_action *sa)
+/* One line per action: the status it now has or, in a dry run, the plan
+ * verb (WouldApply, WouldRevert, WouldFail, NoChange) when one is given:
+ * a dry run changes nothing, so it must not claim "Applied". */
+static void report_action(emg_run *r, const emg_state_action *sa, const char *verb)
 {
+	const char *what = verb != NULL ? verb : emg_status_name(sa->status);
+
 	if (r->out == NULL || r->quiet)
 		return;
 	if (sa->reason[0] != '\0')
-		fprintf(r->out, "%-10s %-14s %-13s %s\n", sa->subid, sa->type, emg_status_name(sa->status), sa->reason);
+		fprintf(r->out, "%-10s %-14s %-13s %s\n", sa->subid, sa->type, what, sa->reason);
 	else
-		fprintf(r->out, "%-10s %-14s %s\n", sa->subid, sa->type, emg_status_name(sa->status));
+		fprintf(r->out, "%-10s %-14s %s\n", sa->subid, sa->type, what);
 }
 
 static int do_action(emg_run *r, const emg_policy_in *pin, const emg_mitigation *m,
@@ -257,11 +272,14 @@ static int do_action(emg_run *r, const emg_policy_in *pin, const emg_mitigation 
 	emg_state_action *sa;
 	emg_decision d;
 	emg_err e;
-	int rc = EMG_OK;
+	unsigned changed = r->changed;
+	const char *verb = NULL;
+	int was_in_place, rc = EMG_OK;
 
 	sa = emg_state_add(&r->st, a->subid, m->id, a->type_name ? a->type_name : "", m->desc ? m->desc : "");
 	if (sa == NULL)
 		return emg_fail(err, EMG_EIO, "out of memory");
+	was_in_place = sa->in_place;
 	emg_policy_decide(pin, m, a, sa->in_place, &d);
 	emg_err_clear(&e);
 	if (d.verdict == EMG_DO_SKIP) {
@@ -269,19 +287,22 @@ static int do_action(emg_run *r, const emg_policy_in *pin, const emg_mitigation 
 	} else if (d.verdict == EMG_DO_REVERT) {
 		if (emg_act_revert(r, sa, EMG_ST_OBSOLETE, d.reason, &e) != EMG_OK)
 			goto failed;
+		verb = "WouldRevert";
 	} else if (emg_act_apply(r, m, a, sa, &e) != EMG_OK) {
 		goto failed;
 	} else {
 		rc = emg_state_set_status(sa, EMG_ST_APPLIED, "", r->now, err);
+		/* The act_* functions count would-be changes in a dry run too. */
+		verb = r->changed > changed || !was_in_place ? "WouldApply" : "NoChange";
 	}
-	report_action(r, sa);
+	report_action(r, sa, r->dry_run ? verb : NULL);
 	return rc;
 failed:
 	r->failed++;
 	if (!r->dry_run)
 		emg_event(&r->ev, EMG_EVENT_ERROR, "%s failed: %s", a->subid, e.msg);
 	rc = emg_state_set_status(sa, EMG_ST_FAILED, e.msg, r->now, err);
-	report_action(r, sa);
+	report_action(r, sa, r->dry_run ? "WouldFail" : NULL);
 	return rc;
 }
 
@@ -309,6 +330,23 @@ static int apply_feed(emg_run *r, const emg_feed *feed, emg_err *err)
 	return EMG_OK;
 }
 
+/* A file's name in the diff: its path below the server root, so that
+ * "patch -p1" run in the root applies the plan. Every config file the
+ * engine edits lies below the root; anything else keeps its full path,
+ * without the leading slash that would give "a//...". */
+static const char *diff_name(const emg_run *r, const char *path)
+{
+	size_t n = strlen(r->cfg->root);
+
+	while (n > 1 && r->cfg->root[n - 1] == '/')
+		n--;
+	if (strncmp(path, r->cfg->root, n) == 0 && path[n] == '/')
+		path += n;
+	while (*path == '/')
+		path++;
+	return path;
+}
+
 static int print_diffs(emg_run *r, emg_err *err)
 {
 	emg_sbuf b;
@@ -320,7 +358,7 @@ static int print_diffs(emg_run *r, emg_err *err)
 		const emg_fent *f = &r->files[i];
 		if (f->cur == f->orig && f->cur_exists == f->orig_exists)
 			continue;
-		emg_diff_unified(f->path, f->orig_exists ? f->orig : NULL, f->orig_len,
+		emg_diff_unified(diff_name(r, f->path), f->orig_exists ? f->orig : NULL, f->orig_len,
 				 f->cur_exists ? f->cur : NULL, f->cur_len, &b);
 	}
 	rc = emg_sbuf_status(&b, err);
@@ -399,10 +437,14 @@ int emg_engine_run(const emg_apply_config *cfg, const emg_run_opts *opts, emg_er
 	}
 	if (rc == EMG_OK && !rf.new_bundle && !r.dry_run && is_idle(&r)) {
 		/* Same bundle, same settings, no file touched since: the
-		 * outcome cannot differ from the last run's. */
-		emg_state_mark_checked(r.dir, now, err);
+		 * outcome cannot differ from the last run's. A bundle skipped
+		 * just now must still be remembered, or every hourly run would
+		 * verify it again and log the same event 1008. */
+		if (rf.skips_added > 0)
+			rc = emg_run_save(&r, err);
+		emg_state_mark_checked(r.dir, now, NULL);
 		publish(&r);
-		if (r.out != NULL && !r.quiet)
+		if (rc == EMG_OK && r.out != NULL && !r.quiet)
 			fprintf(r.out, "no change since the last run (sequence %llu)\n",
 				(unsigned long long)r.st.sequence);
 		goto out;

@@ -414,7 +414,8 @@ static int rewrite_apply(emg_run *r, const emg_action *a, emg_state_action *sa, 
 		rc = emg_iis_undo_merge(emg_kv_get(sa, "undo"), undo, &merged, err);
 		if (rc != EMG_OK)
 			goto out;
-		say(r, "%s: re-applying (changed or removed by hand in %s)", sa->subid, f->path);
+		say(r, "%s: %s (changed or removed by hand in %s)", sa->subid,
+		    r->dry_run ? "would re-apply" : "re-applying", f->path);
 		if (emg_kv_get(sa, "created") != NULL && strcmp(emg_kv_get(sa, "created"), "1") == 0)
 			created = 1;
 	}
@@ -535,6 +536,7 @@ static int service_apply(emg_run *r, const emg_action *a, emg_state_action *sa, 
 	if (r->dry_run) {
 		say(r, "%s: would stop service %s and set its start type to Disabled", sa->subid, svc);
 		sa->in_place = 1;
+		r->changed++;
 		return EMG_OK;
 	}
 	rc = set_p(sa, "service", svc, err);

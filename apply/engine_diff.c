@@ -257,8 +257,11 @@ int emg_diff_unified(const char *name, const uint8_t *a, size_t alen, const uint
 	k += mid.n;
 	for (i = 0; i < tail; i++)
 		all.v[k++] = 'E';
-	emg_sbuf_printf(out, "--- %s%s\n+++ %s%s\n", a ? "a/" : "", a ? name : "/dev/null", b ? "b/" : "",
-			b ? name : "/dev/null");
+	/* A tab ends a name with spaces ("Program Files"), as git does:
+	 * patch(1) otherwise stops reading the name at the first space. */
+	emg_sbuf_printf(out, "--- %s%s%s\n+++ %s%s%s\n", a ? "a/" : "", a ? name : "/dev/null",
+			a && strchr(name, ' ') ? "\t" : "", b ? "b/" : "", b ? name : "/dev/null",
+			b && strchr(name, ' ') ? "\t" : "");
 	hunks(&la, &lb, &all, out);
 	rc = out->oom ? -1 : 0;
 out:

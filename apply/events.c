@@ -1,5 +1,5 @@
-/* events.c - events to syslog and <state>/emgap.log (simple version; the
- * admin work may extend rotation and the Windows event log). */
+/* events.c - events to syslog and <state>/emgap.log. A Windows build
+ * takes its system log half from win/events_win.c instead. */
 #include "apply/events.h"
 
 #include <errno.h>
@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <time.h>
+#ifndef _WIN32
+#include <syslog.h>
+#endif
 
 #include "timefmt.h"
 
@@ -47,6 +49,15 @@ static void rotate(const emg_events *ev)
 	(void)rename(ev->log_path, to);
 }
 
+#ifndef _WIN32
+void emg_event_system(int id, const char *msg)
+{
+	openlog("emgap", LOG_PID, LOG_DAEMON);
+	syslog(id == EMG_EVENT_ERROR ? LOG_ERR : LOG_INFO, "event %d: %s", id, msg);
+	closelog();
+}
+#endif
+
 int emg_event(emg_events *ev, int id, const char *fmt, ...)
 {
 	char msg[2048];
@@ -64,11 +75,8 @@ int emg_event(emg_events *ev, int id, const char *fmt, ...)
 	for (p = msg; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
-	if (ev->use_syslog) {
-		openlog("emgap", LOG_PID, LOG_DAEMON);
-		syslog(id == EMG_EVENT_ERROR ? LOG_ERR : LOG_INFO, "event %d: %s", id, msg);
-		closelog();
-	}
+	if (ev->use_syslog)
+		emg_event_system(id, msg);
 	if (ev->log_path[0] == '\0')
 		return EMG_OK;
 	rotate(ev);

@@ -23,6 +23,7 @@ static const emg_ini_key fleet_keys[] = {
 	{"server", "mitigations_blocked", 0},
 	{"server", "failed", 0},
 	{"server", "last_checked", 0},
+	{"server", "interval", 0},
 	{"server", "sequence", 0},
 	{"server", "result", 0},
 	{NULL, NULL, 0},
@@ -81,6 +82,7 @@ int emg_fleet_from_state(const emg_apply_config *cfg, const emg_state *st,
 	s->last_checked = cfg->state_dir[0] ? emg_state_last_checked(cfg->state_dir) : 0;
 	if (s->last_checked == 0)
 		s->last_checked = st->last_run ? st->last_run : now;
+	s->interval = cfg->interval;
 	s->sequence = st->have_sequence ? st->sequence : 0;
 	if (st->last_error[0] != '\0')
 		one_line(s->result, sizeof s->result, st->last_error);
@@ -90,10 +92,14 @@ int emg_fleet_from_state(const emg_apply_config *cfg, const emg_state *st,
 		const emg_state_action *a = &st->actions[i];
 		if (!emg_id_valid(a->subid))
 			continue;
-		if (a->status == EMG_ST_APPLIED)
-			rc = emg_idlist_add(&s->applied, a->subid, err);
-		else if (a->status == EMG_ST_FAILED)
+		/* What is on the server, whatever the status says: a blocked
+		 * or obsolete action stays in place until it is reverted. A
+		 * failed one is listed as failed, since the last attempt
+		 * leaves it unknown whether the change still holds. */
+		if (a->status == EMG_ST_FAILED)
 			rc = emg_idlist_add(&s->failed, a->subid, err);
+		else if (a->in_place)
+			rc = emg_idlist_add(&s->applied, a->subid, err);
 	}
 	for (i = 0; rc == EMG_OK && i < ss->blocked_count; i++)
 		if (emg_id_valid(ss->blocked[i]))
@@ -118,8 +124,10 @@ void emg_fleet_render(const emg_fleet_status *s, emg_sbuf *b)
 	emg_idlist_join(&s->blocked, ",", b);
 	emg_sbuf_puts(b, "\nfailed = ");
 	emg_idlist_join(&s->failed, ",", b);
-	emg_sbuf_printf(b, "\nlast_checked = %s\nsequence = %" PRIu64 "\nresult = %s\n", t,
-			s->sequence, s->result);
+	emg_sbuf_printf(b, "\nlast_checked = %s\n", t);
+	if (s->interval > 0)
+		emg_sbuf_printf(b, "interval = %llu\n", s->interval);
+	emg_sbuf_printf(b, "sequence = %" PRIu64 "\nresult = %s\n", s->sequence, s->result);
 }
 
 static int copy_field(const emg_ini *ini, const char *key, char *dst, size_t dstlen,
@@ -174,7 +182,8 @@ static int parse_fields(const emg_ini *ini, emg_fleet_status *s, emg_err *err)
 		return emg_fail(err, EMG_ECONFIG, "%s: name '%.80s' is not a server name", ini->path, s->name);
 	if ((rc = emg_ini_get_bool(ini, "server", "mitigations_enabled", 1, &s->enabled, err)) != EMG_OK ||
 	    (rc = emg_ini_get_bool(ini, "server", "org_mitigations_enabled", 1, &s->org_enabled, err)) != EMG_OK ||
-	    (rc = emg_ini_get_u64(ini, "server", "sequence", 0, &seq, err)) != EMG_OK)
+	    (rc = emg_ini_get_u64(ini, "server", "sequence", 0, &seq, err)) != EMG_OK ||
+	    (rc = emg_ini_get_u64(ini, "server", "interval", 0, &s->interval, err)) != EMG_OK)
 		return rc;
 	s->sequence = seq;
 	if ((rc = list_field(ini, "mitigations_applied", &s->applied, err)) != EMG_OK ||
@@ -370,7 +379,22 @@ void emg_fleet_list_free(emg_fleet_status *list, size_t n)
 	free(list);
 }
 
-void emg_fleet_view(const emg_fleet_status *s, emg_server_view *v)
+int emg_fleet_stale(const emg_fleet_status *s, time_t now)
+{
+	unsigned long long iv = s->interval ? s->interval : EMG_FLEET_DEFAULT_INTERVAL;
+
+	if (s->error[0] != '\0')
+		return 0;
+	/* Never checked, or a clock far behind: both worth a look. */
+	if (s->last_checked <= 0)
+		return 1;
+	if (now <= s->last_checked)
+		return 0;
+	/* age > 2 * iv, without overflow for any interval a file may hold. */
+	return ((unsigned long long)(now - s->last_checked) - 1) / 2 >= iv;
+}
+
+void emg_fleet_view(const emg_fleet_status *s, time_t now, emg_server_view *v)
 {
 	memset(v, 0, sizeof *v);
 	v->name = s->name;
@@ -386,4 +410,6 @@ void emg_fleet_view(const emg_fleet_status *s, emg_server_view *v)
 	v->last_checked = s->last_checked;
 	v->sequence = s->sequence;
 	v->result = s->result[0] ? s->result : NULL;
+	v->show_stale = 1;
+	v->stale = emg_fleet_stale(s, now);
 }

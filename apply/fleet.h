@@ -20,6 +20,7 @@
  *   mitigations_blocked = M2
  *   failed = M3.1                       (sub-ids whose last status is Failed)
  *   last_checked = 2026-11-25T18:00:00Z
+ *   interval = 3600                     (seconds between checks, [schedule])
  *   sequence = 42                       (last accepted bundle, 0 = none)
  *   result = ok | the last run's error message
  *
@@ -52,6 +53,7 @@ typedef struct emg_fleet_status {
 	emg_idlist blocked;
 	emg_idlist failed;
 	time_t last_checked;
+	unsigned long long interval; /* seconds between checks; 0 = unknown */
 	uint64_t sequence;
 	char result[512];
 	char error[512];  /* reader only: why this file could not be used */
@@ -90,7 +92,14 @@ int emg_fleet_publish(const emg_apply_config *cfg, const emg_state *st,
 int emg_fleet_read_dir(const char *dir, emg_fleet_status **out, size_t *n, emg_err *err);
 void emg_fleet_list_free(emg_fleet_status *list, size_t n);
 
-/* The view of s for the report printers (pointers into s). */
-void emg_fleet_view(const emg_fleet_status *s, emg_server_view *v);
+/* A server that stopped checking: its last check is more than twice its
+ * interval old at now (an hour by default when the file does not say).
+ * A file that could not be read is not judged (0). */
+#define EMG_FLEET_DEFAULT_INTERVAL 3600ULL
+int emg_fleet_stale(const emg_fleet_status *s, time_t now);
+
+/* The view of s for the report printers (pointers into s), with Stale
+ * judged at now. */
+void emg_fleet_view(const emg_fleet_status *s, time_t now, emg_server_view *v);
 
 #endif

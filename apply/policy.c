@@ -1,6 +1,7 @@
 /* policy.c - per-action decisions. */
 #include "apply/policy.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,25 @@ static void set(emg_decision *d, emg_verdict v, emg_status s, const char *reason
 	d->verdict = v;
 	d->status = s;
 	snprintf(d->reason, sizeof d->reason, "%s", reason);
+}
+
+/* As in EEMS, blocking (or switching mitigations off) stops applying but
+ * removes nothing: an action already in place stays there until an
+ * administrator reverts it, and the reason says so. */
+static void blocked(emg_decision *d, int in_place, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void blocked(emg_decision *d, int in_place, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	set(d, EMG_DO_SKIP, EMG_ST_BLOCKED, "");
+	va_start(ap, fmt);
+	vsnprintf(d->reason, sizeof d->reason, fmt, ap);
+	va_end(ap);
+	n = strlen(d->reason);
+	if (in_place)
+		snprintf(d->reason + n, sizeof d->reason - n, "; still in place: use revert to remove");
 }
 
 /* Applicability by product and build. Returns 1 when the action applies;
@@ -72,16 +92,10 @@ void emg_policy_decide(const emg_policy_in *in, const emg_mitigation *m, const e
 	}
 	if (!applies(in, m, in_place, d))
 		return;
-	if (!in->org_enabled) {
-		set(d, EMG_DO_SKIP, EMG_ST_BLOCKED, "MitigationsEnabled is false for the organisation");
-		return;
-	}
-	if (!in->server_enabled) {
-		set(d, EMG_DO_SKIP, EMG_ST_BLOCKED, "MitigationsEnabled is false for this server");
-		return;
-	}
-	if (in->settings != NULL && emg_server_settings_blocks(in->settings, a->subid, &by)) {
-		set(d, EMG_DO_SKIP, EMG_ST_BLOCKED, "");
-		snprintf(d->reason, sizeof d->reason, "MitigationsBlocked contains %s", by);
-	}
+	if (!in->org_enabled)
+		blocked(d, in_place, "MitigationsEnabled is false for the organisation");
+	else if (!in->server_enabled)
+		blocked(d, in_place, "MitigationsEnabled is false for this server");
+	else if (in->settings != NULL && emg_server_settings_blocks(in->settings, a->subid, &by))
+		blocked(d, in_place, "MitigationsBlocked contains %.100s", by);
 }

@@ -32,7 +32,9 @@ typedef struct emg_decision {
 /* Decides for action a of mitigation m; in_place says whether our change
  * is on the server now. Order: unsupported type, product, build range
  * (below min: NotApplicable; above max: Obsolete), organisation and server
- * MitigationsEnabled, MitigationsBlocked, then apply. */
+ * MitigationsEnabled, MitigationsBlocked, then apply. Blocked never
+ * reverts: when in_place, the reason adds that the change is still there
+ * and that revert removes it. */
 void emg_policy_decide(const emg_policy_in *in, const emg_mitigation *m, const emg_action *a,
 		       int in_place, emg_decision *d);
 

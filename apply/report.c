@@ -479,6 +479,8 @@ void emg_report_json(emg_sbuf *b, const emg_status_row *rows, size_t n)
 
 /* ---- Server view ---------------------------------------------------- */
 
+#define SERVER_PROPS 10 /* the most lines one server can have */
+
 typedef struct fl_prop {
 	const char *name;
 	emg_sbuf value;
@@ -496,7 +498,7 @@ static size_t server_props(const emg_server_view *v, fl_prop *p)
 {
 	size_t k = 0, i;
 
-	for (i = 0; i < 9; i++)
+	for (i = 0; i < SERVER_PROPS; i++)
 		emg_sbuf_init(&p[i].value);
 	p[k].name = "Name";
 	emg_sbuf_puts(&p[k++].value, v->name ? v->name : "");
@@ -531,13 +533,17 @@ static size_t server_props(const emg_server_view *v, fl_prop *p)
 		p[k].name = "LastResult";
 		emg_sbuf_puts(&p[k++].value, v->result);
 	}
+	if (v->show_stale) {
+		p[k].name = "Stale";
+		emg_sbuf_puts(&p[k++].value, v->stale ? "True" : "False");
+	}
 	return k;
 }
 
 void emg_report_server_list(emg_sbuf *b, const emg_server_view *v, size_t n)
 {
 	size_t i, k, np, w;
-	fl_prop p[9];
+	fl_prop p[SERVER_PROPS];
 
 	for (i = 0; i < n; i++) {
 		np = server_props(&v[i], p);
@@ -554,7 +560,7 @@ void emg_report_server_list(emg_sbuf *b, const emg_server_view *v, size_t n)
 			put_plain(b, p[k].value.p);
 		emg_sbuf_puts(b, "\n");
 		}
-		for (k = 0; k < 9; k++)
+		for (k = 0; k < SERVER_PROPS; k++)
 			emg_sbuf_free(&p[k].value);
 	}
 	if (n > 0)
@@ -605,6 +611,8 @@ static void json_server(emg_sbuf *b, const emg_server_view *v)
 		emg_sbuf_puts(b, ", \"LastResult\": ");
 		emg_json_str(b, v->result);
 	}
+	if (v->show_stale)
+		emg_sbuf_printf(b, ", \"Stale\": %s", v->stale ? "true" : "false");
 	emg_sbuf_puts(b, "}");
 }
 

@@ -96,6 +96,8 @@ typedef struct emg_server_view {
 	time_t last_checked;
 	uint64_t sequence;
 	const char *result;
+	int show_stale;          /* print Stale (fleet view) */
+	int stale;               /* last check older than 2 x its interval */
 	const char *error;       /* the server's status file could not be read */
 } emg_server_view;
 

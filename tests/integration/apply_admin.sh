@@ -85,16 +85,36 @@ mv "$T/hold/b1.bundle" "$S/src/"
 # ---- block -> run -> unblock -> re-applied ----
 cp "$WEB" "$T/web.applied"
 expect_exit "block M1" 0 emgap-apply block M1 $C
+expect_err "block says the applied action stays in place" "note: M1.1 stays in place (blocking removes nothing); 'emgap-apply revert M1.1' removes it"
 grep -q '^mitigations_blocked = M1$' "$S/state/server.conf" && pass "block writes server.conf" ||
 	fail "block writes server.conf" "$(cat "$S/state/server.conf")"
 expect_exit "run after block" 0 emgap-apply run $C
 same_file "blocking does not remove the rule" "$WEB" "$T/web.applied"
 emgap-apply status --identity M1 $C >"$T/out" 2>&1
 grep -q "^M1.1 .* Blocked" "$T/out" && pass "blocked action shows Blocked" || fail "blocked action shows Blocked" "$(cat "$T/out")"
+# Blocking does not remove: the reports say it is still there, and how to remove it.
+grep -q "^M1.1 .* Blocked .*(MitigationsBlocked contains M1; still in place: use revert to remove)" "$T/out" &&
+	pass "blocked and in place: the reason says so and names revert" ||
+	fail "blocked and in place: the reason says so and names revert" "$(cat "$T/out")"
+awk '$1 == "action" { on = ($2 == "M1.1") } on && $1 == "in-place" { print $2; exit }' "$S/state/state" >"$T/inplace"
+[ "$(cat "$T/inplace")" = 1 ] && pass "blocked M1.1: the state still has it in place" ||
+	fail "blocked M1.1: the state still has it in place" "in-place '$(cat "$T/inplace")'"
+emgap-apply get-server $C >"$T/out" 2>&1
+expect_out "blocked but in place: still in MitigationsApplied" "MitigationsApplied : {M1.1, M2.1, M2.2, M3.1, M4.1, PING1.1}"
+expect_out "blocked: in MitigationsBlocked as well" "MitigationsBlocked : {M1}"
+grep -q '^mitigations_applied = M1.1,' "$T/share/servers/EXCH01.status" &&
+	pass "blocked but in place: the fleet status file lists it as applied" ||
+	fail "blocked but in place: the fleet status file lists it as applied" "$(cat "$T/share/servers/EXCH01.status")"
 expect_exit "revert M1" 0 emgap-apply revert M1 $C
 same_file "revert removes the site rule: web.config as it was" "$WEB" "$S/srv.orig/inetpub/wwwroot/web.config"
 expect_exit "run after revert" 0 emgap-apply run $C
 same_file "a reverted, blocked rule stays out" "$WEB" "$S/srv.orig/inetpub/wwwroot/web.config"
+emgap-apply get-server $C >"$T/out" 2>&1
+expect_out "reverted: gone from MitigationsApplied" "MitigationsApplied : {M2.1, M2.2, M3.1, M4.1, PING1.1}"
+emgap-apply status --identity M1 $C >"$T/out" 2>&1
+grep -q "^M1.1 .* Blocked .*(MitigationsBlocked contains M1)$" "$T/out" &&
+	pass "reverted and blocked: no longer said to be in place" ||
+	fail "reverted and blocked: no longer said to be in place" "$(cat "$T/out")"
 expect_exit "unblock M1" 0 emgap-apply unblock M1 $C
 expect_out "unblock says the next run re-applies" "the next run applies"
 expect_exit "run after unblock" 0 emgap-apply run $C

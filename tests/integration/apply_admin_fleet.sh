@@ -79,6 +79,36 @@ EOF
 expect_exit "get-server --all from the config" 0 emgap-apply get-server --all --config "$T/EXCH02/apply.conf"
 same_file "config's status_dir gives the same view" "$T/out" "$T/fleet.txt"
 
+# A server that stopped checking (last check older than 2 x its interval) is Stale.
+[ "$(grep -c '^Stale                 : False$' "$T/fleet.txt")" -eq 3 ] && pass "fleet view: servers that check are not Stale" ||
+	fail "fleet view: servers that check are not Stale" "$(cat "$T/fleet.txt")"
+grep -q '^interval = 3600$' "$SH/servers/EXCH02.status" && pass "status file carries the check interval" ||
+	fail "status file carries the check interval" "$(cat "$SH/servers/EXCH02.status")"
+old=$(date -u -d '-3 hours' +%Y-%m-%dT%H:%M:%SZ)
+sed -i "s/^last_checked = .*/last_checked = $old/" "$SH/servers/EXCH02.status"
+recent=$(date -u -d '-90 minutes' +%Y-%m-%dT%H:%M:%SZ)
+sed -i "s/^last_checked = .*/last_checked = $recent/" "$SH/servers/EXCH03.status"
+expect_exit "fleet view with a silent server" 0 emgap-apply get-server --all --share "$SH/servers"
+awk '/^Name/{n=$3} /^Stale/{print n, $3}' "$T/out" >"$T/stale"
+printf 'EXCH01 False\nEXCH02 True\nEXCH03 False\n' | cmp -s - "$T/stale" &&
+	pass "fleet view: 3 h without a check (interval 1 h) is Stale; 90 min is not" ||
+	fail "fleet view: Stale" "$(cat "$T/stale")"
+expect_exit "fleet view --json with a silent server" 0 emgap-apply get-server --all --share "$SH/servers" --json
+python3 - "$T/out" <<'EOF2' && pass "fleet JSON: Stale per server" || fail "fleet JSON: Stale" "$(cat "$T/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [s["Stale"] for s in d] == [False, True, False], d
+EOF2
+sed -i 's/^interval = .*/interval = 7200/' "$SH/servers/EXCH02.status"
+emgap-apply get-server --all --share "$SH/servers" >"$T/out" 2>&1
+grep -A12 '^Name .*EXCH02' "$T/out" | grep -q '^Stale .*: False$' &&
+	pass "fleet view: judged against each server's own interval" ||
+	fail "fleet view: judged against each server's own interval" "$(cat "$T/out")"
+emgap-apply get-server --config "$T/EXCH01/apply.conf" >"$T/out" 2>&1
+grep -q '^Stale' "$T/out" && fail "single-server get-server has no Stale line" "$(cat "$T/out")" ||
+	pass "single-server get-server has no Stale line"
+emgap-apply run --config "$T/EXCH02/apply.conf" >/dev/null 2>&1
+
 # A broken status file is that server's error; the others still show.
 printf '[server]\nname = EXCH05\nmitigations_enabled = maybe\n' >"$SH/servers/EXCH05.status"
 expect_exit "broken status file: exit 3" 3 emgap-apply get-server --all --share "$SH/servers"

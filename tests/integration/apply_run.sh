@@ -128,7 +128,7 @@ expect_status "obsolete: still Obsolete after revert" M1.1 Obsolete
 # --- dry run changes nothing ------------------------------------------------------------
 fresh dry
 expect_exit "dry run exits 0" 0 emgap-apply run --dry-run --config apply.conf
-expect_out "dry run prints a unified diff" "+++ b/$T/dry/$WC"
+expect_out "dry run prints a unified diff" "+++ b/inetpub/wwwroot/web.config"
 expect_out "dry run shows the added rule" '+                <rule name="EEMS M1.1 PowerShell - inbound"'
 expect_out "dry run shows the app pool change" '+            <add name="MSExchangeECPAppPool" managedRuntimeVersion="v4.0" autoStart="false" startMode="OnDemand" />'
 expect_out "dry run names the service change" "would stop service MSExchangeUM"

@@ -83,6 +83,12 @@ static void diffs(check_ctx *c)
 		      strstr(s.p, "--- /dev/null\n+++ b/new\n@@ -0,0 +1,1 @@\n+x\n") != NULL,
 	      "created file: diff from /dev/null");
 	emg_sbuf_free(&s);
+	/* patch(1) reads a name up to the first space unless a tab ends it. */
+	emg_sbuf_init(&s);
+	CHECK(c, emg_diff_unified("Program Files/x/web.config", (const uint8_t *)"a\n", 2, (const uint8_t *)"b\n", 2, &s) == 0 &&
+		      s.p && strncmp(s.p, "--- a/Program Files/x/web.config\t\n+++ b/Program Files/x/web.config\t\n", 68) == 0,
+	      "a name with a space ends with a tab");
+	emg_sbuf_free(&s);
 }
 
 static int same_feed(const emg_feed *a, const emg_feed *b)

@@ -20,6 +20,7 @@ static emg_state_action act(char *subid, char *id, emg_status s)
 	a.desc = (char *)"";
 	a.reason = (char *)"";
 	a.status = s;
+	a.in_place = s == EMG_ST_APPLIED;
 	return a;
 }
 
@@ -31,11 +32,12 @@ static void fake_server(emg_apply_config *cfg, const char *name, const char *dir
 	snprintf(cfg->product, sizeof cfg->product, "Exchange2019");
 	snprintf(cfg->build, sizeof cfg->build, "15.2.1118.7");
 	snprintf(cfg->org_status_dir, sizeof cfg->org_status_dir, "%s", dir);
+	cfg->interval = 1800;
 }
 
 static int publish(const char *dir, const char *name, int enabled, int org)
 {
-	emg_state_action acts[3];
+	emg_state_action acts[6];
 	emg_state st;
 	emg_server_settings ss;
 	emg_apply_config cfg;
@@ -46,9 +48,17 @@ static int publish(const char *dir, const char *name, int enabled, int org)
 	acts[0] = act((char *)"M1.2", (char *)"M1", EMG_ST_APPLIED);
 	acts[1] = act((char *)"M1.1", (char *)"M1", EMG_ST_APPLIED);
 	acts[2] = act((char *)"M3.1", (char *)"M3", EMG_ST_FAILED);
+	/* Blocking does not remove: a blocked action still in place is
+	 * applied; one reverted (or never applied) is not; a failed one is
+	 * listed as failed only, even if an earlier change is recorded. */
+	acts[3] = act((char *)"M4.1", (char *)"M4", EMG_ST_BLOCKED);
+	acts[3].in_place = 1;
+	acts[4] = act((char *)"M5.1", (char *)"M5", EMG_ST_BLOCKED);
+	acts[5] = act((char *)"M6.1", (char *)"M6", EMG_ST_FAILED);
+	acts[5].in_place = 1;
 	memset(&st, 0, sizeof st);
 	st.actions = acts;
-	st.count = 3;
+	st.count = 6;
 	st.have_sequence = 1;
 	st.sequence = 42;
 	st.last_run = T0;
@@ -73,18 +83,47 @@ static void test_roundtrip(check_ctx *c, const char *share)
 	snprintf(path, sizeof path, "%s/EXCH01.status", share);
 	emg_err_clear(&err);
 	CHECK(c, emg_read_file(path, 65536, EMG_EIO, &buf, &len, &err) == EMG_OK, "fleet: status file exists");
-	CHECK(c, buf != NULL && strstr((char *)buf, "mitigations_applied = M1.1,M1.2\n") != NULL &&
-			 strstr((char *)buf, "failed = M3.1\n") != NULL &&
+	CHECK(c, buf != NULL && strstr((char *)buf, "mitigations_applied = M1.1,M1.2,M4.1\n") != NULL &&
+			 strstr((char *)buf, "failed = M3.1,M6.1\n") != NULL &&
+			 strstr((char *)buf, "interval = 1800\n") != NULL &&
 			 strstr((char *)buf, "result = M3.1: web.config malformed\n") != NULL,
-	      "fleet: applied sorted, failed listed, error on one line");
+	      "fleet: applied = in place (blocked too), sorted; failed listed; interval; error on one line");
 	CHECK(c, buf != NULL && emg_fleet_parse(path, (char *)buf, len, &s, &err) == EMG_OK,
 	      "fleet: status file parses back");
 	CHECK(c, strcmp(s.name, "EXCH01") == 0 && s.enabled == 1 && s.org_enabled == 1 &&
-			 s.applied.n == 2 && s.blocked.n == 1 && strcmp(s.blocked.v[0], "M2") == 0 &&
-			 s.sequence == 42 && s.last_checked == T0 && strcmp(s.build, "15.2.1118.7") == 0,
+			 s.applied.n == 3 && s.blocked.n == 1 && strcmp(s.blocked.v[0], "M2") == 0 &&
+			 s.sequence == 42 && s.last_checked == T0 && strcmp(s.build, "15.2.1118.7") == 0 &&
+			 s.interval == 1800,
 	      "fleet: round trip keeps every field");
 	emg_fleet_status_free(&s);
 	free(buf);
+}
+
+/* Stale: the last check is more than twice the server's interval old. */
+static void test_stale(check_ctx *c)
+{
+	emg_fleet_status s;
+	emg_server_view v;
+
+	memset(&s, 0, sizeof s);
+	snprintf(s.name, sizeof s.name, "EXCH01");
+	s.last_checked = T0;
+	s.interval = 1800;
+	CHECK(c, !emg_fleet_stale(&s, T0 + 3600), "stale: exactly 2 x interval is not stale");
+	CHECK(c, emg_fleet_stale(&s, T0 + 3601), "stale: past 2 x interval is stale");
+	CHECK(c, !emg_fleet_stale(&s, T0 - 100), "stale: a check in the future is not stale");
+	s.interval = 0;
+	CHECK(c, !emg_fleet_stale(&s, T0 + 7200) && emg_fleet_stale(&s, T0 + 7201),
+	      "stale: no interval in the file means an hour");
+	s.interval = ~0ULL;
+	CHECK(c, !emg_fleet_stale(&s, T0 + 86400 * 365), "stale: a huge interval does not overflow");
+	s.interval = 1800;
+	s.last_checked = 0;
+	CHECK(c, emg_fleet_stale(&s, T0), "stale: never checked is stale");
+	emg_fleet_view(&s, T0, &v);
+	CHECK(c, v.show_stale && v.stale, "stale: the fleet view shows it");
+	snprintf(s.error, sizeof s.error, "unreadable");
+	CHECK(c, !emg_fleet_stale(&s, T0), "stale: an unreadable file is an error, not stale");
 }
 
 static void test_bad_files(check_ctx *c)
@@ -157,6 +196,7 @@ int main(void)
 
 	snprintf(share, sizeof share, "%s/share/servers", check_tmpdir());
 	test_roundtrip(&c, share);
+	test_stale(&c);
 	test_bad_files(&c);
 	test_share(&c, share);
 	return c.failed ? 1 : 0;

@@ -94,6 +94,16 @@ int main(void)
 	decide(&in, EMG_ACTION_URL_REWRITE, "M1.1", 1, 1, &d);
 	CHECK(&c, d.verdict == EMG_DO_SKIP && d.status == EMG_ST_BLOCKED && strstr(d.reason, "M1"),
 	      "blocked id: Blocked (blocking does not remove)");
+	CHECK(&c, strcmp(d.reason, "MitigationsBlocked contains M1; still in place: use revert to remove") == 0,
+	      "blocked and in place: the reason says it stays and how to remove it");
+	decide(&in, EMG_ACTION_URL_REWRITE, "M1.1", 1, 0, &d);
+	CHECK(&c, d.status == EMG_ST_BLOCKED && strcmp(d.reason, "MitigationsBlocked contains M1") == 0,
+	      "blocked, not in place: no such note");
+	in.server_enabled = 0;
+	decide(&in, EMG_ACTION_URL_REWRITE, "M1.1", 1, 1, &d);
+	CHECK(&c, d.verdict == EMG_DO_SKIP && d.status == EMG_ST_BLOCKED && strstr(d.reason, "this server; still in place"),
+	      "server disabled, in place: kept, and the reason says so");
+	in.server_enabled = 1;
 	emg_server_settings_unblock(&ss, "M1");
 	emg_server_settings_block(&ss, "M1.2", &err);
 	decide(&in, EMG_ACTION_URL_REWRITE, "M1.1", 1, 0, &d);

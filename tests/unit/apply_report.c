@@ -147,6 +147,23 @@ static void test_format_list(check_ctx *c)
 			 strstr(b.p, "\"OrgMitigationsEnabled\": false") != NULL,
 	      "format-list: json");
 	emg_sbuf_free(&b);
+	/* Every property filled: ten lines, the last the fleet's Stale. */
+	v[0].last_checked = 1795629600;
+	v[0].sequence = 7;
+	v[0].result = "ok";
+	v[0].show_stale = 1;
+	v[0].stale = 1;
+	emg_report_server_list(&b, v, 1);
+	CHECK(c, b.p != NULL && strstr(b.p, "LastResult            : ok\nStale                 : True\n\n") != NULL,
+	      "format-list: Stale after every other property");
+	emg_sbuf_free(&b);
+	emg_report_server_json(&b, v, 1);
+	CHECK(c, b.p != NULL && strstr(b.p, "\"LastResult\": \"ok\", \"Stale\": true}") != NULL, "format-list: json Stale");
+	emg_sbuf_free(&b);
+	v[0].stale = 0;
+	emg_report_server_json(&b, v, 1);
+	CHECK(c, b.p != NULL && strstr(b.p, "\"Stale\": false}") != NULL, "format-list: json Stale false");
+	emg_sbuf_free(&b);
 	emg_idlist_free(&applied);
 	emg_idlist_free(&blocked);
 }
