@@ -18,7 +18,6 @@
 /* The feed a run works from: verified now, or the cached accepted one. */
 typedef struct run_feed {
 	emg_feed *feed;
-	int cached;      /* free with emg_feedcache_free */
 	int new_bundle;  /* a newer bundle was accepted in this run */
 	int skip_errors; /* candidates that did not verify */
 	int last_code;   /* and the last one's code */
@@ -30,10 +29,7 @@ static void feed_free(run_feed *rf)
 {
 	if (rf->feed == NULL)
 		return;
-	if (rf->cached)
-		emg_feedcache_free(rf->feed);
-	else
-		emg_feed_free(rf->feed);
+	emg_feed_free(rf->feed);
 	rf->feed = NULL;
 }
 
@@ -113,7 +109,6 @@ static int accept_bundle(emg_run *r, const emg_trust *trust, const emg_candidate
 		fprintf(r->out, "bundle: %s (sequence %llu)%s\n", c->origin, (unsigned long long)info.sequence,
 			r->dry_run ? " [dry run: not accepted]" : "");
 	rf->feed = feed;
-	rf->cached = 0;
 	rf->new_bundle = 1;
 	return EMG_OK;
 }
@@ -171,7 +166,6 @@ static int choose_feed(emg_run *r, const char *only, run_feed *rf, emg_err *err)
 	rc = emg_feedcache_load(r->dir, &rf->feed, err);
 	if (rc != EMG_OK)
 		return rc;
-	rf->cached = 1;
 	if (rf->feed == NULL && rf->skip_errors > 0)
 		return emg_fail(err, rf->last_code ? rf->last_code : EMG_EVERIFY,
 				"no bundle verifies: %s", rf->last_msg);

@@ -66,34 +66,6 @@ int emg_feedcache_save(const char *state_dir, const emg_feed *feed, emg_err *err
 	return rc;
 }
 
-void emg_feedcache_free(emg_feed *feed)
-{
-	size_t i, j;
-
-	if (feed == NULL)
-		return;
-	for (i = 0; i < feed->count; i++) {
-		emg_mitigation *m = &feed->items[i];
-		for (j = 0; j < m->action_count; j++) {
-			emg_action *a = &m->actions[j];
-			free(a->subid);
-			free(a->type_name);
-			free(a->desc);
-			free(a->site);
-			free(a->path);
-			free(a->value);
-		}
-		free(m->actions);
-		free(m->applies);
-		free(m->id);
-		free(m->desc);
-		free(m->rollback);
-	}
-	free(feed->items);
-	free(feed->version);
-	free(feed);
-}
-
 static int grow(void **p, size_t n, size_t size)
 {
 	void *np = realloc(*p, (n + 1) * size);
@@ -238,7 +210,7 @@ int emg_feedcache_load(const char *state_dir, emg_feed **feed, emg_err *err)
 	rc = parse_cache(f, (char *)buf, path, err);
 	free(buf);
 	if (rc != EMG_OK) {
-		emg_feedcache_free(f);
+		emg_feed_free(f);
 		return rc;
 	}
 	*feed = f;

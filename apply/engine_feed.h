@@ -12,9 +12,8 @@
 #include "err.h"
 
 int emg_feedcache_save(const char *state_dir, const emg_feed *feed, emg_err *err);
-/* *feed NULL (and EMG_OK) when there is no cache. Free with
- * emg_feedcache_free (not emg_feed_free: the allocations are ours). */
+/* *feed NULL (and EMG_OK) when there is no cache. The feed is built with
+ * the same allocator as emg_feed_parse's: free it with emg_feed_free. */
 int emg_feedcache_load(const char *state_dir, emg_feed **feed, emg_err *err);
-void emg_feedcache_free(emg_feed *feed);
 
 #endif

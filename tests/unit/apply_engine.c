@@ -135,7 +135,7 @@ static void feedcache(check_ctx *c)
 	CHECK(c, emg_feedcache_save(check_tmpdir(), feed, &err) == EMG_OK, "cache saved");
 	CHECK(c, emg_feedcache_load(check_tmpdir(), &back, &err) == EMG_OK && back != NULL, "cache loaded");
 	CHECK(c, back != NULL && same_feed(feed, back), "cache round-trips every mitigation and action");
-	emg_feedcache_free(back);
+	emg_feed_free(back);
 	snprintf(path, sizeof path, "%s/feed", check_tmpdir());
 	write_file(path, "emgap-feed 1\nmitigation M1\naction M1.1\nkind 99\nend\n");
 	CHECK(c, emg_feedcache_load(check_tmpdir(), &back, &err) == EMG_ECONFIG && back == NULL,
