@@ -1,10 +1,6 @@
 /* emgap-apply - verify, plan and apply mitigations on an isolated server. */
-#include <stdio.h>
-#include <string.h>
-
 #include "apply/cmds.h"
-#include "err.h"
-#include "version.h"
+#include "cli.h"
 
 static const char usage[] =
 	"usage: emgap-apply COMMAND [OPTIONS]   (all take --config FILE, default /etc/emgap/apply.conf)\n"
@@ -25,10 +21,7 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} cmds[] = {
+	static const emg_cli_cmd cmds[] = {
 		{"run", emg_apply_cmd_run},
 		{"revert", emg_apply_cmd_revert},
 		{"status", emg_apply_cmd_status},
@@ -41,23 +34,6 @@ int main(int argc, char **argv)
 		{"audit", emg_apply_cmd_audit},
 		{"service", emg_apply_cmd_service},
 	};
-	size_t i;
 
-	if (argc < 2) {
-		fputs(usage, stderr);
-		return EMG_EUSAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(usage, stdout);
-		return EMG_OK;
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("emgap-apply %s\n", EMG_VERSION);
-		return EMG_OK;
-	}
-	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		if (strcmp(argv[1], cmds[i].name) == 0)
-			return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "emgap-apply: unknown command '%s'\n%s", argv[1], usage);
-	return EMG_EUSAGE;
+	return emg_cli_dispatch("emgap-apply", usage, cmds, sizeof cmds / sizeof cmds[0], argc, argv);
 }

@@ -3,14 +3,15 @@
 #include <string.h>
 
 #include "bundle/cmds.h"
-#include "err.h"
-#include "version.h"
+#include "cli.h"
 
 static const char usage[] =
 	"usage: emgap-bundle COMMAND [OPTIONS]\n"
 	"\n"
 	"  create  --feed XML --pki DIR --sequence N --expires DATE -o BUNDLE\n"
-	"  sign    --secret FILE --cert CERT [--passphrase-file F] BUNDLE\n"
+	"          [--created TIME] [--fetched TIME] [--source URL] [--extra DIR]\n"
+	"          [--root-rotation FILE --root-rotation-sig SIG...]\n"
+	"  sign    --secret FILE --cert CERT [--passphrase-file F | --no-passphrase] BUNDLE\n"
 	"  verify  --trust DIR [--state DIR] [--at TIME] [--json] BUNDLE\n"
 	"  inspect [--json] BUNDLE\n"
 	"  extract --trust DIR -C DIR BUNDLE\n"
@@ -23,31 +24,17 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} cmds[] = {
+	static const emg_cli_cmd cmds[] = {
 		{"create", emg_cmd_create},   {"sign", emg_cmd_sign},
 		{"verify", emg_cmd_verify},   {"inspect", emg_cmd_inspect},
 		{"extract", emg_cmd_extract}, {"verify-feed", emg_cmd_verify_feed},
 	};
-	size_t i;
 
-	if (argc < 2) {
-		fputs(usage, stderr);
-		return EMG_EUSAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+	/* "emgap-bundle create --help": every subcommand is in the one usage. */
+	if (argc >= 3 && strcmp(argv[1], "verify-feed") != 0 &&
+	    (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
 		fputs(usage, stdout);
-		return EMG_OK;
+		return 0;
 	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("emgap-bundle %s\n", EMG_VERSION);
-		return EMG_OK;
-	}
-	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		if (strcmp(argv[1], cmds[i].name) == 0)
-			return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "emgap-bundle: unknown command '%s'\n%s", argv[1], usage);
-	return EMG_EUSAGE;
+	return emg_cli_dispatch("emgap-bundle", usage, cmds, sizeof cmds / sizeof cmds[0], argc, argv);
 }

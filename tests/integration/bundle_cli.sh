@@ -71,6 +71,12 @@ expect_err "malformed manifest: line named" "manifest:"
 
 expect_exit "--help" 0 emgap-bundle --help
 expect_out "--help lists extract" "extract --trust DIR -C DIR"
+for sub in create sign verify inspect extract; do
+	expect_exit "$sub --help" 0 emgap-bundle $sub --help
+	expect_out "$sub --help shows the usage" "emgap-bundle COMMAND"
+done
+expect_exit "--version" 0 emgap-bundle --version
+expect_out "--version names the program" "emgap-bundle "
 
 # An encrypted signing key: passphrase from a file; a wrong one is refused.
 printf 'correct horse\n' >"$T/pass"
