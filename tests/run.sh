@@ -62,13 +62,13 @@ for variant in "$@"; do
 	for t in "$bdir"/*; do
 		[ -x "$t" ] || continue
 		n=$(basename "$t")
-		[ -n "$only" ] && case "$n" in "$only"_*) ;; *) continue ;; esac
+		[ -n "$only" ] && case "$n" in "$only" | "$only"_*) ;; *) continue ;; esac
 		run_one "$variant" "$n" "$t"
 	done
 	for t in tests/integration/*.sh; do
 		[ -f "$t" ] || continue
 		n=$(basename "$t" .sh)
-		[ -n "$only" ] && case "$n" in "$only"_*) ;; *) continue ;; esac
+		[ -n "$only" ] && case "$n" in "$only" | "$only"_*) ;; *) continue ;; esac
 		run_one "$variant" "$n" sh "$ROOT/$t"
 	done
 done
