@@ -48,7 +48,9 @@ $(error unknown VARIANT '$(VARIANT)': release, asan, fault or bench)
 endif
 
 ALL_CFLAGS := $(BASE_CFLAGS) $(VCFLAGS) $(CFLAGS)
-ALL_LDFLAGS := $(VLDFLAGS) $(LDFLAGS)
+# --as-needed: each program loads only the libraries it calls (emgap-apply
+# opens libcurl itself when it has URL sources; see apply/curl_dl.h).
+ALL_LDFLAGS := -Wl,--as-needed $(VLDFLAGS) $(LDFLAGS)
 
 PARTS := common keys bundle mirror apply
 PROGS := keys bundle mirror apply

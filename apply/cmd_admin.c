@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 
 #include "apply/audit.h"
 #include "apply/cmds.h"
@@ -940,9 +939,7 @@ static int check_sources(const emg_apply_config *cfg, emg_err *err)
 	/* URL sources are fetched into the state dir: not while a run is. */
 	rc = emg_state_lock(cfg->state_dir, &lk, err);
 	if (rc == EMG_OK) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
 		rc = check_sources_locked(cfg, trust, err);
-		curl_global_cleanup();
 		emg_state_unlock(&lk);
 	}
 	emg_trust_free(trust);

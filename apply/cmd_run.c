@@ -1,5 +1,4 @@
 /* cmd_run.c - emgap-apply run and revert. */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,13 +53,7 @@ int emg_apply_cmd_run(int argc, char **argv)
 		emg_err_print("emgap-apply", &err);
 		return rc;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		emg_apply_config_free(&cfg);
-		fprintf(stderr, "emgap-apply: cannot initialise libcurl\n");
-		return EMG_EIO;
-	}
 	rc = emg_engine_run(&cfg, &opts, &err);
-	curl_global_cleanup();
 	emg_apply_config_free(&cfg);
 	if (fflush(stdout) != 0 && rc == EMG_OK)
 		rc = emg_fail(&err, EMG_EIO, "writing the output failed");

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 
 #include "apply/cmds.h"
 #include "apply/config.h"
@@ -178,9 +177,7 @@ int emg_apply_cmd_service(int argc, char **argv)
 	service_schedule(&c, &s);
 	fprintf(stderr, "emgap-apply service: started for %s; first check in %llus, then every %llus + up to %llus\n",
 		c.cfg.server_name, s.first_delay, s.interval, s.jitter);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = emg_service_loop(&h, &err);
-	curl_global_cleanup();
 	if (rc != EMG_OK)
 		emg_err_print("emgap-apply service", &err);
 	else

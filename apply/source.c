@@ -1,7 +1,7 @@
 /* source.c - candidate bundles from directories and URLs. */
 #include "apply/source.h"
+#include "apply/curl_dl.h"
 
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -128,37 +128,49 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userp)
 int emg_source_fetch(const char *url, const char *ca_file, long timeout, size_t max,
 		     uint8_t **buf, size_t *len, emg_err *err)
 {
-	CURL *c = curl_easy_init();
 	char cerr[CURL_ERROR_SIZE] = "";
 	fetch_buf fb = {NULL, 0, max, 0};
+	emg_curl cu;
+	CURL *c;
 	CURLcode cc;
+	int rc;
 
 	*buf = NULL;
 	*len = 0;
-	if (c == NULL)
+	rc = emg_curl_open(&cu, err);
+	if (rc != EMG_OK)
+		return emg_err_prefix(err, "%s", url);
+	c = cu.easy_init();
+	if (c == NULL) {
+		emg_curl_close(&cu);
 		return emg_fail(err, EMG_EIO, "%s: cannot start libcurl", url);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,file");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout > 0 ? timeout : 30L);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &fb);
+	}
+	cu.easy_setopt(c, CURLOPT_URL, url);
+	cu.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,file");
+	cu.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	cu.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	cu.easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+	cu.easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(c, CURLOPT_TIMEOUT, timeout > 0 ? timeout : 30L);
+	cu.easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
+	cu.easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	cu.easy_setopt(c, CURLOPT_WRITEDATA, &fb);
 	if (ca_file != NULL && ca_file[0] != '\0')
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
-	cc = curl_easy_perform(c);
-	curl_easy_cleanup(c);
+		cu.easy_setopt(c, CURLOPT_CAINFO, ca_file);
+	cc = cu.easy_perform(c);
+	cu.easy_cleanup(c);
 	if (cc != CURLE_OK) {
 		free(fb.p);
 		if (fb.too_big || cc == CURLE_FILESIZE_EXCEEDED)
-			return emg_fail(err, EMG_EIO, "%s: larger than the limit of %zu bytes", url, max);
-		return emg_fail(err, EMG_EIO, "%s: %s", url, cerr[0] ? cerr : curl_easy_strerror(cc));
+			rc = emg_fail(err, EMG_EIO, "%s: larger than the limit of %zu bytes", url, max);
+		else
+			rc = emg_fail(err, EMG_EIO, "%s: %s", url, cerr[0] ? cerr : cu.easy_strerror(cc));
+		emg_curl_close(&cu);
+		return rc;
 	}
+	emg_curl_close(&cu);
 	if (fb.p == NULL)
 		return emg_fail(err, EMG_EIO, "%s: empty response", url);
 	*buf = fb.p;

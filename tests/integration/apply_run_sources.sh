@@ -79,3 +79,14 @@ expect_exit "only an untrusted source: nothing to do" 0 emgap-apply run --config
 expect_out "only an untrusted source: says so" "no bundle found"
 check "only an untrusted source: nothing applied" sh -c "! grep -q 'EEMS M1.1' root/inetpub/wwwroot/web.config"
 https_stop
+
+# --- libcurl is opened only for URL sources ------------------------------------------------------
+# The hourly idle run must stay cheap: the program is not linked against
+# libcurl (the URL cases above prove it still fetches, through dlopen).
+if command -v ldd >/dev/null 2>&1; then
+	if ldd "$EMGAP_BIN/emgap-apply" | grep -q libcurl; then
+		fail "emgap-apply is not linked against libcurl" "$(ldd "$EMGAP_BIN/emgap-apply" | grep libcurl)"
+	else
+		pass "emgap-apply is not linked against libcurl"
+	fi
+fi
