@@ -153,11 +153,13 @@ build/windows/libemgap_win.a: $(WIN_OBJS)
 deps:
 	@scripts/deps.sh
 
-# check: packages first, then a fresh make so pkg-config sees them.
+# check: packages first, then a fresh make so pkg-config sees them. The
+# valgrind pass reuses the release build (tests/lib/valgrind.sh); run.sh
+# skips it when valgrind is not installed.
 check: deps
 	@$(MAKE) --no-print-directory VARIANT=release tests
 	@$(MAKE) --no-print-directory VARIANT=asan tests
-	@tests/run.sh release asan
+	@tests/run.sh release asan valgrind
 
 demo: deps
 	@$(MAKE) --no-print-directory VARIANT=release all

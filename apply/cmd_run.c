@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "apply/audit.h"
 #include "apply/cmds.h"
 #include "apply/config.h"
 #include "apply/engine.h"
@@ -68,6 +67,7 @@ int emg_apply_cmd_revert(int argc, char **argv)
 	char *ids[256];
 	size_t n = 0;
 	emg_apply_config cfg;
+	emg_revert_audit audit;
 	emg_err err;
 	int i, block = 1, rc;
 
@@ -95,12 +95,11 @@ int emg_apply_cmd_revert(int argc, char **argv)
 		emg_err_print("emgap-apply", &err);
 		return rc;
 	}
-	rc = emg_engine_revert(&cfg, ids, n, block, stdout, &err);
 	/* Every admin change is audited; a revert changes files and, unless
 	 * --no-block, the blocked list. */
-	if (rc == EMG_OK)
-		rc = emg_audit_command_locked(cfg.state_dir, argc, argv, "in place",
-					      block ? "reverted, blocked" : "reverted", &err);
+	audit.argc = argc;
+	audit.argv = argv;
+	rc = emg_engine_revert(&cfg, ids, n, block, &audit, stdout, &err);
 	emg_apply_config_free(&cfg);
 	if (rc != EMG_OK)
 		emg_err_print("emgap-apply", &err);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply/audit.h"
 #include "apply/engine_diff.h"
 #include "apply/engine_feed.h"
 #include "apply/engine_int.h"
@@ -581,7 +582,7 @@ static int revert_ids(emg_run *r, char *const *ids, size_t n, int block, emg_err
 }
 
 int emg_engine_revert(const emg_apply_config *cfg, char *const *ids, size_t n, int block,
-		      FILE *out, emg_err *err)
+		      const emg_revert_audit *audit, FILE *out, emg_err *err)
 {
 	emg_run r;
 	emg_lock lk;
@@ -611,6 +612,9 @@ int emg_engine_revert(const emg_apply_config *cfg, char *const *ids, size_t n, i
 	emg_state_watch_clear(&r.st);
 	if (emg_state_save(r.dir, &r.st, rc == EMG_OK ? err : NULL) != EMG_OK && rc == EMG_OK)
 		rc = err->code;
+	if (rc == EMG_OK && audit != NULL && audit->argv != NULL)
+		rc = emg_audit_command(cfg->state_dir, audit->argc, audit->argv, "in place",
+				       block ? "reverted, blocked" : "reverted", err);
 	emg_run_close(&r);
 	emg_state_unlock(&lk);
 	return rc;

@@ -41,8 +41,16 @@ int emg_engine_run(const emg_apply_config *cfg, const emg_run_opts *opts, emg_er
  * block set, the ids are also added to MitigationsBlocked (server.conf) so
  * the next run does not apply them again. An id the state does not know is
  * EMG_EUSAGE. Other ids still proceed when one fails (EMG_EAPPLY). */
+typedef struct emg_revert_audit {
+	int argc;    /* the admin's command line, for the audit entry */
+	char **argv; /* argv[0] the subcommand; NULL: no entry */
+} emg_revert_audit;
+
+/* audit (may be NULL) is appended to the audit log under the same lock, once
+ * the revert succeeded, so no other command can come between the change and
+ * its record. */
 int emg_engine_revert(const emg_apply_config *cfg, char *const *ids, size_t n,
-		      int block, FILE *out, emg_err *err);
+		      int block, const emg_revert_audit *audit, FILE *out, emg_err *err);
 
 /* Reverts one action whose state record is a (lock held by the caller,
  * journal settled, st saved by the callee after each step). For admin code

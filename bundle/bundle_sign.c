@@ -1,9 +1,14 @@
 /* bundle_sign.c - emg_bundle_sign: add or replace one key's signature. */
 #include "bundle/bundle.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bundle/archive.h"
 #include "bundle/bundle_walk.h"
@@ -149,6 +154,44 @@ static int sign_walk(const char *bundle_path, sign_ctx *c, emg_err *err)
 	return rc;
 }
 
+/* Signing rewrites the whole bundle from its old bytes. Two signers at once
+ * would each start from the same old bytes and one signature would be
+ * lost, and the temporary file an interrupted sign left may be removed
+ * only while no other sign is writing one. So a sign holds an exclusive
+ * lock on the bundle file from reading it to renaming the new one over it.
+ * The lock belongs to the inode: when a finished signer has renamed a new
+ * file over the path in the meantime, the new one is locked instead. On a
+ * file system that cannot lock (some network shares) the sign goes on
+ * unlocked, as before, with *fd -1 and no sweep of temporaries. */
+static int lock_bundle(const char *path, int *fd, emg_err *err)
+{
+	struct stat held, now;
+	int tries, e;
+
+	for (tries = 0; tries < 100; tries++) {
+		*fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (*fd < 0)
+			return emg_fail(err, EMG_EIO, "%s: %s", path, strerror(errno));
+		if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+			e = errno;
+			close(*fd);
+			*fd = -1;
+			if (e == EWOULDBLOCK)
+				return emg_fail(err, EMG_EBUSY,
+						"%s: another emgap-bundle sign is working on it; try again", path);
+			if (e == ENOLCK || e == EBADF || e == EOPNOTSUPP || e == EINVAL)
+				return EMG_OK;
+			return emg_fail(err, EMG_EIO, "%s: lock: %s", path, strerror(e));
+		}
+		if (fstat(*fd, &held) == 0 && stat(path, &now) == 0 && held.st_dev == now.st_dev &&
+		    held.st_ino == now.st_ino)
+			return EMG_OK;
+		close(*fd);
+		*fd = -1;
+	}
+	return emg_fail(err, EMG_EBUSY, "%s: keeps being replaced while signing; try again", path);
+}
+
 int emg_bundle_sign(const char *bundle_path, const char *secret_key_path,
 		    const char *passphrase, const char *cert_path, emg_err *err)
 {
@@ -157,7 +200,7 @@ int emg_bundle_sign(const char *bundle_path, const char *secret_key_path,
 	size_t cert_len = 0, cert_sig_len = 0;
 	emg_seckey sk;
 	sign_ctx c;
-	int rc;
+	int rc, lock = -1;
 
 	memset(&c, 0, sizeof c);
 	memset(&sk, 0, sizeof sk);
@@ -178,7 +221,14 @@ int emg_bundle_sign(const char *bundle_path, const char *secret_key_path,
 		rc = check_cert(&c, cert_path, err);
 	}
 	if (rc == EMG_OK)
+		rc = lock_bundle(bundle_path, &lock, err);
+	/* Under the lock, temporaries of this bundle are an interrupted sign's. */
+	if (rc == EMG_OK && lock >= 0)
+		rc = emg_clean_stale_tmp_for(bundle_path, err);
+	if (rc == EMG_OK)
 		rc = sign_walk(bundle_path, &c, err);
+	if (lock >= 0)
+		close(lock); /* releases the lock */
 	emg_seckey_wipe(&sk);
 	free(cert);
 	free(cert_sig);

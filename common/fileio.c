@@ -2,6 +2,7 @@
 #include "fileio.h"
 #include "sysio.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -256,6 +257,43 @@ int emg_clean_stale_tmp(const char *dir, emg_err *err)
 		if (snprintf(p, sizeof p, "%s/%s", dir, de->d_name) >= (int)sizeof p)
 			continue;
 		unlink(p);
+	}
+	closedir(d);
+	return EMG_OK;
+}
+
+/* Is name exactly EMG_TMP_PREFIX base "." and six mkstemp characters? */
+static int is_tmp_of(const char *name, const char *base)
+{
+	size_t plen = strlen(EMG_TMP_PREFIX), blen = strlen(base), i;
+
+	if (strncmp(name, EMG_TMP_PREFIX, plen) != 0 || strncmp(name + plen, base, blen) != 0 ||
+	    name[plen + blen] != '.' || strlen(name + plen + blen + 1) != 6)
+		return 0;
+	for (i = plen + blen + 1; name[i] != '\0'; i++)
+		if (!isalnum((unsigned char)name[i]))
+			return 0;
+	return 1;
+}
+
+int emg_clean_stale_tmp_for(const char *dst, emg_err *err)
+{
+	char dir[PATH_MAX], p[PATH_MAX];
+	const char *base = strrchr(dst, '/');
+	struct dirent *de;
+	DIR *d;
+
+	base = base != NULL ? base + 1 : dst;
+	emg_dirname(dst, dir, sizeof dir);
+	d = opendir(dir);
+	if (d == NULL)
+		return emg_fail(err, EMG_EIO, "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (!is_tmp_of(de->d_name, base))
+			continue;
+		/* Plain unlink, as in emg_atomic_abort: cleanup is no fault point. */
+		if (snprintf(p, sizeof p, "%s/%s", dir, de->d_name) < (int)sizeof p)
+			unlink(p);
 	}
 	closedir(d);
 	return EMG_OK;

@@ -52,6 +52,12 @@ int emg_fsync_dir(const char *dir, emg_err *err);
 /* Removes EMG_TMP_PREFIX files in dir that an interrupted run left. */
 int emg_clean_stale_tmp(const char *dir, emg_err *err);
 
+/* Removes only the temporaries an interrupted emg_atomic_* replacement of
+ * dst left beside it (EMG_TMP_PREFIX, dst's name, six mkstemp characters).
+ * For directories other writers share: their temporaries are left alone.
+ * The caller must hold whatever lock keeps other writers of dst away. */
+int emg_clean_stale_tmp_for(const char *dst, emg_err *err);
+
 /* Creates dir (and parents) with mode if missing. */
 int emg_mkdir_p(const char *dir, mode_t mode, emg_err *err);
 

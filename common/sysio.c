@@ -76,6 +76,17 @@ int emg_fsync(int fd)
 {
 	if (emg_fault_point("fsync") != 0)
 		return -1;
+#ifdef EMG_FAULT_INJECTION
+	/* EMG_FAULT_NOSYNC=1 (test builds only): a fault walk stands for a
+	 * killed process, not a power cut, and what a killed process wrote
+	 * survives without the flush - which is most of a walk's time. The
+	 * fault point above still counts. */
+	{
+		const char *nosync = getenv("EMG_FAULT_NOSYNC");
+		if (nosync != NULL && strcmp(nosync, "1") == 0)
+			return 0;
+	}
+#endif
 	return fsync(fd);
 }
 

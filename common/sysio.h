@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* In the fault-injection build, EMG_FAULT_NOSYNC=1 makes emg_fsync count
+ * its fault point but skip the flush (fast walks; see sysio.c). */
+
 /* Returns 0 to go on, -1 (errno = EIO) when the injected fault fires.
  * "what" names the operation for the fault log. Always 0 in normal builds. */
 int emg_fault_point(const char *what);

@@ -431,6 +431,20 @@ static int make_dirs(const char *staging, emg_err *err)
 	return EMG_OK;
 }
 
+/* The staging lock is held: temporaries here are an interrupted run's.
+ * Every directory that gets atomic writes is swept (snapshots/ is pruned
+ * when a snapshot is staged). */
+static void clean_staging(const char *staging)
+{
+	static const char *const dirs[] = {"", "/cache", "/cache/crl", "/cache/ctl"};
+	char p[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+		if ((size_t)snprintf(p, sizeof p, "%s%s", staging, dirs[i]) < sizeof p)
+			(void)emg_clean_stale_tmp(p, NULL);
+}
+
 int emg_mirror_fetch(emg_mirror_ctx *ctx, emg_snapshot *snap, emg_err *err)
 {
 	const emg_mirror_conf *c = ctx->conf;
@@ -443,8 +457,7 @@ int emg_mirror_fetch(emg_mirror_ctx *ctx, emg_snapshot *snap, emg_err *err)
 	memset(&feed_res, 0, sizeof feed_res);
 	if ((rc = make_dirs(c->staging, err)) != EMG_OK)
 		return rc;
-	/* The staging lock is held: temporaries here are an interrupted run's. */
-	(void)emg_clean_stale_tmp(c->staging, NULL);
+	clean_staging(c->staging);
 	p = emg_calloc(1, sizeof *p);
 	if (p == NULL)
 		return emg_fail(err, EMG_EIO, "out of memory");

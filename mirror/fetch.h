@@ -7,7 +7,9 @@
  *   cache/crl/, cache/ctl/    CRLs and CTLs with their validators
  *   snapshots/<name>/         GetExchangeMitigations.xml, pki/crl, pki/ctl, info
  *   current                   names the complete snapshot (replaced atomically)
- *   sequence, published       the last bundle's sequence and what it held */
+ *   sequence, published       the last bundle's sequence and what it held
+ *   pending                   a publication in flight (publish.c)
+ *   .emgap-tmp.*              temporaries, swept by the next run */
 #ifndef EMG_MIRROR_FETCH_H
 #define EMG_MIRROR_FETCH_H
 

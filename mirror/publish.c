@@ -19,11 +19,13 @@
 #define BUNDLE_SUFFIX ".bundle"
 #define MAX_PASSPHRASE 1024
 
-/* What the last published bundle held. */
+/* What a published bundle held: the `published` record (the last bundle)
+ * or the `pending` one (a publication in flight, see finish_pending). */
 typedef struct published {
 	char digest[65];
 	unsigned long long sequence;
 	time_t expires;
+	char bundle[64];
 	int present;
 } published;
 
@@ -46,15 +48,16 @@ static int parse_u64(const char *s, unsigned long long *out)
 	return errno != 0 || (*end != '\0' && *end != '\n') ? -1 : 0;
 }
 
-static int read_published(const emg_mirror_ctx *ctx, published *pub, emg_err *err)
+static int read_record(const emg_mirror_ctx *ctx, const char *name, published *pub, int *missing,
+		       emg_err *err)
 {
 	char path[PATH_MAX], buf[1024], when[64];
 	char *line, *save = NULL;
-	int missing, rc;
+	int rc;
 
 	memset(pub, 0, sizeof *pub);
-	if ((rc = state_path(ctx, "published", path, sizeof path, err)) != EMG_OK ||
-	    (rc = emg_mirror_read_small(path, buf, sizeof buf, &missing, err)) != EMG_OK || missing)
+	if ((rc = state_path(ctx, name, path, sizeof path, err)) != EMG_OK ||
+	    (rc = emg_mirror_read_small(path, buf, sizeof buf, missing, err)) != EMG_OK || *missing)
 		return rc;
 	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "digest ", 7) == 0 && strlen(line + 7) == 64)
@@ -64,6 +67,8 @@ static int read_published(const emg_mirror_ctx *ctx, published *pub, emg_err *er
 		else if (strncmp(line, "expires ", 8) == 0 && strlen(line + 8) < sizeof when &&
 			 emg_time_parse(line + 8, &pub->expires) == 0)
 			continue;
+		else if (strncmp(line, "bundle ", 7) == 0 && strlen(line + 7) < sizeof pub->bundle)
+			snprintf(pub->bundle, sizeof pub->bundle, "%s", line + 7);
 	}
 	pub->present = pub->digest[0] != '\0' && pub->expires != 0;
 	return EMG_OK;
@@ -208,26 +213,95 @@ static void retain(const emg_mirror_ctx *ctx, unsigned long long newest)
 	closedir(d);
 }
 
-static int record(const emg_mirror_ctx *ctx, const emg_snapshot *snap, unsigned long long seq,
-		  time_t expires, const char *name, emg_err *err)
+/* Writes the `published` (or `pending`) record for p. */
+static int write_record(const emg_mirror_ctx *ctx, const char *name, const published *p,
+			emg_err *err)
 {
 	char path[PATH_MAX], text[512], when[EMG_TIME_LEN];
 	int rc, n;
 
-	n = snprintf(text, sizeof text, "%llu\n", seq);
-	if ((rc = state_path(ctx, "sequence", path, sizeof path, err)) != EMG_OK ||
-	    (rc = emg_write_file_atomic(path, text, (size_t)n, 0640, err)) != EMG_OK)
-		return rc;
-	emg_time_format(expires, when);
+	emg_time_format(p->expires, when);
 	n = snprintf(text, sizeof text, "digest %s\nsequence %llu\nexpires %s\nbundle %s\n",
-		     snap->digest, seq, when, name);
-	if ((rc = state_path(ctx, "published", path, sizeof path, err)) != EMG_OK ||
-	    (rc = emg_write_file_atomic(path, text, (size_t)n, 0640, err)) != EMG_OK)
+		     p->digest, p->sequence, when, p->bundle);
+	if ((rc = state_path(ctx, name, path, sizeof path, err)) != EMG_OK)
 		return rc;
-	n = snprintf(text, sizeof text, "%s\n", name);
+	return emg_write_file_atomic(path, text, (size_t)n, 0640, err);
+}
+
+static int drop_pending(const emg_mirror_ctx *ctx, emg_err *err)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if ((rc = state_path(ctx, "pending", path, sizeof path, err)) != EMG_OK)
+		return rc;
+	if (emg_unlink(path) != 0 && errno != ENOENT)
+		return emg_fail(err, EMG_EIO, "%s: %s", path, strerror(errno));
+	return EMG_OK;
+}
+
+/* The bundle p names is in the drop directory: record it, point `latest`
+ * at it, and only then drop the pending record. Each step may be redone. */
+static int record(const emg_mirror_ctx *ctx, const published *p, emg_err *err)
+{
+	char path[PATH_MAX], text[512];
+	int rc, n;
+
+	n = snprintf(text, sizeof text, "%llu\n", p->sequence);
+	if ((rc = state_path(ctx, "sequence", path, sizeof path, err)) != EMG_OK ||
+	    (rc = emg_write_file_atomic(path, text, (size_t)n, 0640, err)) != EMG_OK ||
+	    (rc = write_record(ctx, "published", p, err)) != EMG_OK)
+		return rc;
+	n = snprintf(text, sizeof text, "%s\n", p->bundle);
 	if ((size_t)snprintf(path, sizeof path, "%s/latest", ctx->conf->drop) >= sizeof path)
 		return emg_fail(err, EMG_ECONFIG, "%s: path too long", ctx->conf->drop);
-	return emg_write_file_atomic(path, text, (size_t)n, 0644, err);
+	if ((rc = emg_write_file_atomic(path, text, (size_t)n, 0644, err)) != EMG_OK)
+		return rc;
+	return drop_pending(ctx, err);
+}
+
+/*
+ * `pending` in the staging directory names the publication in flight: it
+ * is written before the bundle is copied into the drop directory and
+ * removed once `latest` names the bundle. A run that was interrupted in
+ * between (a crash, a full disk) leaves it behind, and the next run first
+ * finishes that publication: it records the bundle if it reached the drop
+ * directory, and forgets it if not (the sequence number was then never
+ * seen, and is used again). Without it, a bundle that reached the drop
+ * directory unrecorded was published a second time under the next
+ * sequence, and one recorded but not yet named by `latest` never was.
+ * Runs hold the staging lock, so no other run is publishing meanwhile.
+ */
+static int finish_pending(const emg_mirror_ctx *ctx, emg_err *err)
+{
+	char path[PATH_MAX], dst[PATH_MAX], latest[PATH_MAX];
+	published p;
+	int missing, rc;
+
+	if ((rc = read_record(ctx, "pending", &p, &missing, err)) != EMG_OK || missing)
+		return rc;
+	(void)state_path(ctx, "pending", path, sizeof path, err);
+	if (!p.present || bundle_seq(p.bundle) == 0 || bundle_seq(p.bundle) != p.sequence)
+		return emg_fail(err, EMG_ECONFIG,
+				"%s: damaged record of an interrupted publication; check %s and remove it",
+				path, ctx->conf->drop);
+	if ((size_t)snprintf(dst, sizeof dst, "%s/%s", ctx->conf->drop, p.bundle) >= sizeof dst ||
+	    (size_t)snprintf(latest, sizeof latest, "%s/latest", ctx->conf->drop) >= sizeof latest)
+		return emg_fail(err, EMG_ECONFIG, "%s: path too long", ctx->conf->drop);
+	/* The interrupted run's temporaries: only this mirror writes these
+	 * two names, and it holds the lock. */
+	(void)emg_clean_stale_tmp_for(dst, NULL);
+	(void)emg_clean_stale_tmp_for(latest, NULL);
+	if (access(dst, F_OK) != 0) {
+		emg_mlog_event(ctx->log, EMG_EVENT_FETCHED,
+			       "interrupted publication of %s never reached the drop directory", p.bundle);
+		return drop_pending(ctx, err);
+	}
+	if ((rc = record(ctx, &p, err)) != EMG_OK)
+		return rc;
+	emg_mlog_event(ctx->log, EMG_EVENT_PUBLISHED, "finished the interrupted publication of %s", dst);
+	retain(ctx, p.sequence);
+	return EMG_OK;
 }
 
 /* Bundle made in the staging directory (create, then sign, may rewrite it
@@ -235,15 +309,22 @@ static int record(const emg_mirror_ctx *ctx, const emg_snapshot *snap, unsigned 
 static int build_and_publish(emg_mirror_ctx *ctx, const emg_snapshot *snap, emg_err *err)
 {
 	const emg_mirror_conf *c = ctx->conf;
-	char work[PATH_MAX], feed[PATH_MAX], pki[PATH_MAX], dst[PATH_MAX], name[64];
+	char work[PATH_MAX], feed[PATH_MAX], pki[PATH_MAX], dst[PATH_MAX];
+	char *name;
 	emg_bundle_create_opts o;
+	published p;
 	unsigned long long seq = 0;
 	int rc;
 
 	if ((rc = next_sequence(ctx, &seq, err)) != EMG_OK)
 		return rc;
-	snprintf(name, sizeof name, BUNDLE_PREFIX "%llu" BUNDLE_SUFFIX, seq);
-	if ((size_t)snprintf(work, sizeof work, "%s/%s", c->staging, name) >= sizeof work ||
+	memset(&p, 0, sizeof p);
+	name = p.bundle;
+	snprintf(name, sizeof p.bundle, BUNDLE_PREFIX "%llu" BUNDLE_SUFFIX, seq);
+	/* The work copy has a temporary's name: the next run sweeps it away
+	 * if this one is interrupted before removing it. */
+	if ((size_t)snprintf(work, sizeof work, "%s/" EMG_TMP_PREFIX "work.%s", c->staging, name) >=
+		    sizeof work ||
 	    (size_t)snprintf(feed, sizeof feed, "%s/" EMG_SNAPSHOT_FEED, snap->dir) >= sizeof feed ||
 	    (size_t)snprintf(pki, sizeof pki, "%s/pki", snap->dir) >= sizeof pki ||
 	    (size_t)snprintf(dst, sizeof dst, "%s/%s", c->drop, name) >= sizeof dst)
@@ -263,11 +344,21 @@ static int build_and_publish(emg_mirror_ctx *ctx, const emg_snapshot *snap, emg_
 		emg_err_prefix(err, "creating %s", name);
 	if (rc == EMG_OK && c->secret != NULL)
 		rc = sign(ctx, work, err);
-	if (rc == EMG_OK && (rc = emg_mkdir_p(c->drop, 0755, err)) == EMG_OK)
+	memcpy(p.digest, snap->digest, sizeof p.digest);
+	p.sequence = seq;
+	p.expires = o.expires;
+	p.present = 1;
+	if (rc == EMG_OK)
+		rc = emg_mkdir_p(c->drop, 0755, err);
+	if (rc == EMG_OK)
+		rc = write_record(ctx, "pending", &p, err);
+	if (rc == EMG_OK)
 		rc = publish_copy(work, dst, err);
 	(void)emg_unlink(work);
+	/* On failure `pending` stays: the next run sees whether the bundle
+	 * reached the drop directory (a failed fsync after the rename). */
 	if (rc == EMG_OK)
-		rc = record(ctx, snap, seq, o.expires, name, err);
+		rc = record(ctx, &p, err);
 	if (rc != EMG_OK)
 		return rc;
 	emg_mlog_event(ctx->log, EMG_EVENT_PUBLISHED, "published %s (sequence %llu, %s)", dst, seq,
@@ -283,10 +374,11 @@ int emg_mirror_run(emg_mirror_ctx *ctx, emg_err *err)
 	const emg_mirror_conf *c = ctx->conf;
 	emg_snapshot snap;
 	published pub;
-	int rc;
+	int rc, missing;
 
-	if ((rc = emg_mirror_fetch(ctx, &snap, err)) != EMG_OK ||
-	    (rc = read_published(ctx, &pub, err)) != EMG_OK)
+	if ((rc = finish_pending(ctx, err)) != EMG_OK ||
+	    (rc = emg_mirror_fetch(ctx, &snap, err)) != EMG_OK ||
+	    (rc = read_record(ctx, "published", &pub, &missing, err)) != EMG_OK)
 		return rc;
 	/* Same feed and PKI as the last bundle: publish again only when that
 	 * bundle has used up half its lifetime, so the inside never runs dry. */
@@ -296,6 +388,8 @@ int emg_mirror_run(emg_mirror_ctx *ctx, emg_err *err)
 			       "nothing new: feed and PKI unchanged since bundle sequence %llu", pub.sequence);
 		if (ctx->out != NULL)
 			fprintf(ctx->out, "nothing new since sequence %llu\n", pub.sequence);
+		/* Finishes a retention an interrupted run did not get to. */
+		retain(ctx, pub.sequence);
 		return EMG_OK;
 	}
 	return build_and_publish(ctx, &snap, err);
