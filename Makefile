@@ -72,7 +72,7 @@ UNIT_SRCS := $(wildcard tests/unit/*_*.c)
 unit_part = $(firstword $(subst _, ,$(notdir $(basename $(1)))))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps check demo bench fuzz fuzz-build install clean tests $(PARTS) $(addprefix check-,$(PARTS))
+.PHONY: all deps check demo bench bench-tools fuzz fuzz-build install clean tests $(PARTS) $(addprefix check-,$(PARTS))
 all: $(foreach p,$(PROGS),$(B)/bin/emgap-$(p))
 
 # V=1 shows whole command lines.
@@ -181,9 +181,17 @@ fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # bench: its peers (hyperfine, GNU time) are in deps.sh's --all list.
+# bench/<name>.c are its drivers, each linked against the apply part.
+BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
+$(BENCH_BINS): $(B)/bench/%: $(B)/obj/bench/%.o $(call dep_libs,apply)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+bench-tools: all $(BENCH_BINS)
+
 bench:
 	@scripts/deps.sh --all
-	@$(MAKE) --no-print-directory VARIANT=bench all
+	@$(MAKE) --no-print-directory VARIANT=bench bench-tools
 	@bench/run.sh
 
 install: all
