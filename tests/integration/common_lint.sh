@@ -9,7 +9,8 @@ if command -v cppcheck >/dev/null 2>&1; then
 		-I"$EMGAP_SRC/common" -I"$EMGAP_SRC" \
 		-i"$EMGAP_SRC/apply/win" \
 		"$EMGAP_SRC/common" "$EMGAP_SRC/keys" "$EMGAP_SRC/bundle" "$EMGAP_SRC/mirror" \
-		"$EMGAP_SRC/apply" "$EMGAP_SRC/tests/unit" "$EMGAP_SRC/tests/fuzz" >"$T/cppcheck.log" 2>&1; then
+		"$EMGAP_SRC/apply" "$EMGAP_SRC/tests/unit" "$EMGAP_SRC/tests/fuzz" "$EMGAP_SRC/bench" \
+		>"$T/cppcheck.log" 2>&1; then
 		pass "cppcheck finds nothing"
 	else
 		fail "cppcheck finds nothing" "$(head -c 1500 "$T/cppcheck.log")"
