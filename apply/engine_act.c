@@ -357,7 +357,6 @@ static int rewrite_apply(emg_run *r, const emg_action *a, emg_state_action *sa, 
 {
 	emg_fent *ah = NULL, *f = NULL;
 	enum emg_iis_file_kind kind;
-	enum emg_iis_rule_state rs;
 	const uint8_t *base;
 	size_t base_len, fraglen;
 	uint8_t *out = NULL;
@@ -386,10 +385,14 @@ static int rewrite_apply(emg_run *r, const emg_action *a, emg_state_action *sa, 
 		base = emg_iis_webconfig_skeleton(&base_len);
 		created = 1;
 	}
-	rc = emg_iis_rules_state(base, base_len, f->path, kind, a->value, fraglen, &rs, err);
+	/* One call both checks and edits: upsert hands back nothing when the
+	 * rules are already there as the feed has them (each call parses the
+	 * whole file, and applicationHost.config can be megabytes). */
+	rc = emg_iis_rules_upsert(base, base_len, f->path, kind, a->value, fraglen, &out, &outlen, &undo, err);
 	if (rc != EMG_OK)
 		return rc;
-	if (rs == EMG_IIS_RULE_SAME && f->cur_exists) {
+	if (out == NULL) {
+		free(undo);
 		if (!sa->in_place) {
 			/* Already there (put by hand or by an older tool): ours
 			 * now, and revert takes the rules out by name. */
@@ -400,14 +403,6 @@ static int rewrite_apply(emg_run *r, const emg_action *a, emg_state_action *sa, 
 				return rc;
 			sa->in_place = 1;
 		}
-		return EMG_OK;
-	}
-	rc = emg_iis_rules_upsert(base, base_len, f->path, kind, a->value, fraglen, &out, &outlen, &undo, err);
-	if (rc != EMG_OK)
-		return rc;
-	if (out == NULL) {
-		free(undo);
-		sa->in_place = 1;
 		return EMG_OK;
 	}
 	if (sa->in_place) {
