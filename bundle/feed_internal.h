@@ -25,12 +25,14 @@ int emg_feed_from_doc(xmlDocPtr doc, emg_feed **out, emg_err *err);
 
 /* Checks the signature's shape (one Signature, a child of the root, one
  * Reference with URI="", only enveloped/c14n transforms, no duplicate ID
- * attributes), then verifies it with xmlsec against the anchors at time
- * at. On success *certs holds every certificate of the KeyInfo and
- * *signer the one whose key verified (an extra reference); the caller
- * frees both. EMG_ECONFIG malformed, EMG_EVERIFY bad signature. */
-int emg_xmldsig_verify(xmlDocPtr doc, const char *anchors_pem, time_t at,
-		       STACK_OF(X509) **certs, X509 **signer, emg_err *err);
+ * attributes), then verifies it with xmlsec using the key of the KeyInfo's
+ * leaf certificate. It does not judge that certificate: the caller must
+ * check its chain to the anchors (emg_pki_check) before trusting anything.
+ * On success *certs holds every certificate of the KeyInfo and *signer
+ * the leaf (an extra reference); the caller frees both. EMG_ECONFIG
+ * malformed, EMG_EVERIFY bad signature. */
+int emg_xmldsig_verify(xmlDocPtr doc, time_t at, STACK_OF(X509) **certs, X509 **signer,
+		       emg_err *err);
 
 /* Reads every certificate of the KeyInfo's X509Data (no verification), for
  * telling an expired or revoked signer from a bad signature after xmlsec

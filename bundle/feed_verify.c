@@ -56,7 +56,7 @@ int emg_feed_verify(const uint8_t *xml, size_t len, const emg_vendor_policy *pol
 	rc = emg_feed_xml_read(xml, len, &doc, err);
 	if (rc != EMG_OK)
 		return rc;
-	rc = emg_xmldsig_verify(doc, policy->anchors_pem, at, &certs, &signer, err);
+	rc = emg_xmldsig_verify(doc, at, &certs, &signer, err);
 	if (rc == EMG_EVERIFY)
 		rc = diagnose(doc, policy, pki, at, rc, err);
 	if (rc == EMG_OK)

@@ -20,6 +20,7 @@
 #include <xmlsec/xmldsig.h>
 #include <xmlsec/xmltree.h>
 #include <xmlsec/openssl/app.h>
+#include <xmlsec/openssl/evp.h>
 #include <xmlsec/openssl/x509.h>
 
 #include "bundle/feed_internal.h"
@@ -319,45 +320,6 @@ int emg_xmldsig_keyinfo_certs(xmlDocPtr doc, STACK_OF(X509) **certs, X509 **leaf
 
 /* ---- xmlsec ---------------------------------------------------------- */
 
-/* A keys manager whose trusted store holds exactly the pinned anchors. */
-static int make_mngr(const char *anchors_pem, xmlSecKeysMngrPtr *out, emg_err *err)
-{
-	STACK_OF(X509) *anchors = NULL;
-	xmlSecKeysMngrPtr mngr;
-	xmlSecKeyDataStorePtr store;
-	int i, rc;
-
-	*out = NULL;
-	rc = emg_pki_load_pem_certs(anchors_pem, &anchors, err);
-	if (rc != EMG_OK)
-		return rc;
-	mngr = xmlSecKeysMngrCreate();
-	if (mngr == NULL || xmlSecOpenSSLAppDefaultKeysMngrInit(mngr) < 0) {
-		rc = emg_fail(err, EMG_EIO, "cannot set up the xmlsec keys manager");
-		goto out;
-	}
-	store = xmlSecKeysMngrGetDataStore(mngr, xmlSecOpenSSLX509StoreId);
-	for (i = 0; store != NULL && i < sk_X509_num(anchors); i++) {
-		X509 *x = X509_dup(sk_X509_value(anchors, i));
-
-		if (x == NULL || xmlSecOpenSSLX509StoreAdoptCert(store, x, xmlSecKeyDataTypeTrusted) < 0) {
-			X509_free(x);
-			store = NULL;
-		}
-	}
-	if (store == NULL) {
-		rc = emg_fail(err, EMG_EIO, "cannot load the anchors into xmlsec");
-		goto out;
-	}
-	*out = mngr;
-	mngr = NULL;
-out:
-	if (mngr != NULL)
-		xmlSecKeysMngrDestroy(mngr);
-	sk_X509_pop_free(anchors, X509_free);
-	return rc;
-}
-
 /* Only what a vendor feed needs: RSA-SHA256 over SHA-256 digests, c14n,
  * enveloped; keys only from X509Data. */
 static int restrict_ctx(xmlSecDSigCtxPtr ctx, time_t at)
@@ -392,48 +354,54 @@ static int reference_failed(xmlSecDSigCtxPtr ctx)
 	return 0;
 }
 
-static int run_xmlsec(xmlNodePtr sig, const char *anchors_pem, time_t at, X509 **signer,
-		      emg_err *err)
+/* xmlsec checks the signature with the key of the KeyInfo's leaf
+ * certificate, handed to it directly: it reads no KeyInfo and builds no
+ * chain. The chain of that same certificate to the pinned anchors, with
+ * CRLs at the chosen time, is emg_pki_check's (OpenSSL), which the caller
+ * runs next. This also keeps xmlsec's X509 store, which would load the
+ * whole system CA bundle on every verification, out of the way. */
+static int run_xmlsec(xmlNodePtr sig, X509 *leaf, time_t at, emg_err *err)
 {
-	xmlSecKeysMngrPtr mngr = NULL;
 	xmlSecDSigCtxPtr ctx = NULL;
-	xmlSecKeyDataPtr x509;
-	X509 *cert;
-	int rc;
+	xmlSecKeyDataPtr data = NULL;
+	xmlSecKeyPtr key = NULL;
+	EVP_PKEY *pk;
+	int rc = EMG_OK;
 
-	rc = make_mngr(anchors_pem, &mngr, err);
-	if (rc != EMG_OK)
-		return rc;
-	ctx = xmlSecDSigCtxCreate(mngr);
+	pk = X509_get_pubkey(leaf);
+	if (pk == NULL)
+		return emg_fail(err, EMG_EVERIFY, "feed signer certificate has no usable public key");
+	data = xmlSecOpenSSLEvpKeyAdopt(pk);
+	if (data == NULL) {
+		EVP_PKEY_free(pk);
+		return emg_fail(err, EMG_EVERIFY, "feed signer's public key is of a kind xmlsec cannot use");
+	}
+	key = xmlSecKeyCreate();
+	if (key == NULL || xmlSecKeySetValue(key, data) < 0) {
+		xmlSecKeyDataDestroy(data);
+		if (key != NULL)
+			xmlSecKeyDestroy(key);
+		return emg_fail(err, EMG_EIO, "cannot set up the xmlsec key");
+	}
+	ctx = xmlSecDSigCtxCreate(NULL);
 	if (ctx == NULL || restrict_ctx(ctx, at) < 0) {
+		xmlSecKeyDestroy(key);
 		rc = emg_fail(err, EMG_EIO, "cannot set up the xmlsec signature context");
 		goto out;
 	}
+	ctx->signKey = key; /* the context owns it from here */
 	if (xmlSecDSigCtxVerify(ctx, sig) < 0) {
-		/* Usually no trusted key: the KeyInfo does not chain to the
-		 * anchors at time at. feed_verify.c tells which link failed. */
 		rc = emg_fail(err, EMG_EVERIFY,
-			      "feed signature cannot be verified: no signer certificate that chains to the anchors, or a malformed Signature");
+			      "feed signature cannot be verified with the signer certificate's key, or the Signature is malformed");
 		goto out;
 	}
-	if (ctx->status != xmlSecDSigStatusSucceeded) {
+	if (ctx->status != xmlSecDSigStatusSucceeded)
 		rc = emg_fail(err, EMG_EVERIFY, "feed signature is invalid: %s",
 			      reference_failed(ctx) ? "the document does not match the signed digest (altered after signing)"
 						    : "the signature value does not match the signer's key");
-		goto out;
-	}
-	x509 = ctx->signKey != NULL ? xmlSecKeyGetData(ctx->signKey, xmlSecOpenSSLKeyDataX509Id) : NULL;
-	cert = x509 != NULL ? xmlSecOpenSSLKeyDataX509GetKeyCert(x509) : NULL;
-	if (cert == NULL || X509_up_ref(cert) != 1) {
-		rc = emg_fail(err, EMG_EVERIFY, "feed signature's key does not come from a certificate");
-		goto out;
-	}
-	*signer = cert;
 out:
 	if (ctx != NULL)
 		xmlSecDSigCtxDestroy(ctx);
-	if (mngr != NULL)
-		xmlSecKeysMngrDestroy(mngr);
 	return rc;
 }
 
@@ -463,8 +431,8 @@ static void xmlsec_stop(void)
 	xmlSecShutdown();
 }
 
-int emg_xmldsig_verify(xmlDocPtr doc, const char *anchors_pem, time_t at, STACK_OF(X509) **certs,
-		       X509 **signer, emg_err *err)
+int emg_xmldsig_verify(xmlDocPtr doc, time_t at, STACK_OF(X509) **certs, X509 **signer,
+		       emg_err *err)
 {
 	xmlNodePtr sig = NULL;
 	X509 *leaf;
@@ -480,8 +448,14 @@ int emg_xmldsig_verify(xmlDocPtr doc, const char *anchors_pem, time_t at, STACK_
 		return rc;
 	rc = xmlsec_start(err);
 	if (rc == EMG_OK) {
-		rc = run_xmlsec(sig, anchors_pem, at, signer, err);
+		rc = run_xmlsec(sig, leaf, at, err);
 		xmlsec_stop();
+	}
+	if (rc == EMG_OK) {
+		if (X509_up_ref(leaf) != 1)
+			rc = emg_fail(err, EMG_EIO, "out of memory");
+		else
+			*signer = leaf;
 	}
 	if (rc != EMG_OK) {
 		sk_X509_pop_free(*certs, X509_free);
