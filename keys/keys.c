@@ -221,6 +221,26 @@ int emg_pubkey_equal(const emg_pubkey *a, const emg_pubkey *b)
 	       memcmp(a->pk, b->pk, sizeof a->pk) == 0;
 }
 
+/* The opening every minisign file shares: no NUL byte, line 1 an
+ * untrusted comment, line 2 the base64 payload (in *l, *n). kind names the
+ * file ("public key") and payload line 2 ("the key") in messages;
+ * *comment_len (may be NULL) receives the untrusted comment's length. */
+static int minisign_lines(const char *text, size_t len, const char *kind, const char *payload,
+			  emg_cursor *c, size_t *comment_len, const char **l, size_t *n, emg_err *err)
+{
+	if (memchr(text, '\0', len) != NULL)
+		return emg_fail(err, EMG_ECONFIG, "%s file contains a NUL byte", kind);
+	emg_cursor_init(c, text, len);
+	if (!emg_cursor_next(c, l, n) || !emg_starts_with(*l, *n, UNTRUSTED_PREFIX))
+		return emg_fail(err, EMG_ECONFIG, "line 1 should start with \"%s\" (not a minisign %s?)",
+				UNTRUSTED_PREFIX, kind);
+	if (comment_len != NULL)
+		*comment_len = *n - (sizeof UNTRUSTED_PREFIX - 1);
+	if (!emg_cursor_next(c, l, n))
+		return emg_fail(err, EMG_ECONFIG, "line 2 (%s) is missing (truncated file?)", payload);
+	return EMG_OK;
+}
+
 int emg_pubkey_parse(const char *text, size_t len, emg_pubkey *out, emg_err *err)
 {
 	emg_cursor c;
@@ -228,15 +248,9 @@ int emg_pubkey_parse(const char *text, size_t len, emg_pubkey *out, emg_err *err
 	size_t n;
 	int rc;
 
-	if (memchr(text, '\0', len) != NULL)
-		return emg_fail(err, EMG_ECONFIG, "public key file contains a NUL byte");
-	emg_cursor_init(&c, text, len);
-	if (!emg_cursor_next(&c, &l, &n) || !emg_starts_with(l, n, UNTRUSTED_PREFIX))
-		return emg_fail(err, EMG_ECONFIG,
-				"line 1 should start with \"%s\" (not a minisign public key?)",
-				UNTRUSTED_PREFIX);
-	if (!emg_cursor_next(&c, &l, &n))
-		return emg_fail(err, EMG_ECONFIG, "line 2 (the key) is missing (truncated file?)");
+	rc = minisign_lines(text, len, "public key", "the key", &c, NULL, &l, &n, err);
+	if (rc != EMG_OK)
+		return rc;
 	rc = emg_pubkey_from_base64(l, n, out, err);
 	if (rc != EMG_OK)
 		return emg_err_prefix(err, "line 2");
@@ -344,15 +358,9 @@ static int seckey_decode(const char *text, size_t len, uint8_t bin[SEC_BIN_LEN],
 	char alg[16];
 	int rc;
 
-	if (memchr(text, '\0', len) != NULL)
-		return emg_fail(err, EMG_ECONFIG, "secret key file contains a NUL byte");
-	emg_cursor_init(&c, text, len);
-	if (!emg_cursor_next(&c, &l, &n) || !emg_starts_with(l, n, UNTRUSTED_PREFIX))
-		return emg_fail(err, EMG_ECONFIG,
-				"line 1 should start with \"%s\" (not a minisign secret key?)",
-				UNTRUSTED_PREFIX);
-	if (!emg_cursor_next(&c, &l, &n))
-		return emg_fail(err, EMG_ECONFIG, "line 2 (the key) is missing (truncated file?)");
+	rc = minisign_lines(text, len, "secret key", "the key", &c, NULL, &l, &n, err);
+	if (rc != EMG_OK)
+		return rc;
 	rc = emg_b64_decode(l, n, bin, SEC_BIN_LEN, "secret key", err);
 	if (rc != EMG_OK)
 		return emg_err_prefix(err, "line 2");
@@ -543,22 +551,17 @@ int emg_signature_parse(const char *text, size_t len, emg_signature *out, emg_er
 	uint8_t bin[SIG_BIN_LEN];
 	emg_cursor c;
 	const char *l;
-	size_t n, tlen;
+	size_t n, tlen, clen = 0;
 	char alg[16];
 	int rc;
 
-	if (memchr(text, '\0', len) != NULL)
-		return emg_fail(err, EMG_ECONFIG, "signature file contains a NUL byte");
-	emg_cursor_init(&c, text, len);
-	if (!emg_cursor_next(&c, &l, &n) || !emg_starts_with(l, n, UNTRUSTED_PREFIX))
-		return emg_fail(err, EMG_ECONFIG,
-				"line 1 should start with \"%s\" (not a minisign signature?)",
-				UNTRUSTED_PREFIX);
-	if (n - (sizeof UNTRUSTED_PREFIX - 1) > EMG_UNTRUSTED_COMMENT_LEN_MAX)
+	rc = minisign_lines(text, len, "signature", "the signature", &c, &clen, &l, &n, err);
+	if (rc != EMG_OK && clen <= EMG_UNTRUSTED_COMMENT_LEN_MAX)
+		return rc;
+	/* An over-long comment is the finding, even in a truncated file. */
+	if (clen > EMG_UNTRUSTED_COMMENT_LEN_MAX)
 		return emg_fail(err, EMG_ECONFIG, "line 1: untrusted comment over the limit of %d bytes",
 				EMG_UNTRUSTED_COMMENT_LEN_MAX);
-	if (!emg_cursor_next(&c, &l, &n))
-		return emg_fail(err, EMG_ECONFIG, "line 2 (the signature) is missing (truncated file?)");
 	rc = emg_b64_decode(l, n, bin, sizeof bin, "signature", err);
 	if (rc != EMG_OK)
 		return emg_err_prefix(err, "line 2");
