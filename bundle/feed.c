@@ -20,111 +20,6 @@
 #define MAX_WARNINGS 256
 #define MAX_TEXT 65536 /* desc, rollback, value text */
 
-/* ---- Reading the XML safely ------------------------------------------ */
-
-/* SAX hook for <!DOCTYPE ...>: a feed has no business with a DTD, and
- * refusing it before its internal subset is read keeps entity tricks
- * (XXE, billion laughs) from ever reaching the tree. */
-static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
-			   const xmlChar *sys_id)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-
-	(void)name;
-	(void)ext_id;
-	(void)sys_id;
-	if (ctxt->_private != NULL)
-		*(int *)ctxt->_private = 1;
-	xmlStopParser(ctxt);
-}
-
-/* Counts nodes and depth iteratively (no recursion on untrusted depth). */
-static int check_tree_limits(xmlNodePtr root, emg_err *err)
-{
-	xmlNodePtr n = root;
-	size_t nodes = 0;
-	unsigned depth = 1;
-
-	while (n != NULL) {
-		if (++nodes > EMG_FEED_MAX_NODES)
-			return emg_fail(err, EMG_ECONFIG, "feed XML has more than %u nodes",
-					(unsigned)EMG_FEED_MAX_NODES);
-		if (depth > EMG_FEED_MAX_DEPTH)
-			return emg_fail(err, EMG_ECONFIG, "feed XML nests deeper than %u elements",
-					(unsigned)EMG_FEED_MAX_DEPTH);
-		if (n->type == XML_ENTITY_REF_NODE || n->type == XML_DTD_NODE ||
-		    n->type == XML_ENTITY_DECL)
-			return emg_fail(err, EMG_ECONFIG, "feed XML line %ld: entity references are not allowed",
-					xmlGetLineNo(n));
-		if (n->type == XML_ELEMENT_NODE && n->children != NULL) {
-			n = n->children;
-			depth++;
-			continue;
-		}
-		while (n != NULL && n->next == NULL && n != root) {
-			n = n->parent;
-			depth--;
-		}
-		if (n == NULL || n == root)
-			break;
-		n = n->next;
-	}
-	return EMG_OK;
-}
-
-int emg_feed_xml_read(const uint8_t *xml, size_t len, xmlDocPtr *out, emg_err *err)
-{
-	xmlParserCtxtPtr ctxt;
-	xmlDocPtr doc;
-	int doctype = 0;
-	int rc;
-
-	*out = NULL;
-	if (len > EMG_FEED_MAX_BYTES)
-		return emg_fail(err, EMG_ECONFIG, "feed XML is %zu bytes, over the limit of %u",
-				len, (unsigned)EMG_FEED_MAX_BYTES);
-	if (len == 0)
-		return emg_fail(err, EMG_ECONFIG, "feed XML is empty");
-	xmlInitParser();
-	ctxt = xmlNewParserCtxt();
-	if (ctxt == NULL)
-		return emg_fail(err, EMG_EIO, "out of memory creating the XML parser");
-	ctxt->sax->internalSubset = refuse_doctype;
-	ctxt->_private = &doctype;
-	/* No XML_PARSE_NOENT, DTDLOAD, DTDATTR or HUGE: entities stay
-	 * unexpanded, nothing is fetched, libxml2's own limits stay on. */
-	doc = xmlCtxtReadMemory(ctxt, (const char *)xml, (int)len, "feed.xml", NULL,
-				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-					XML_PARSE_NOCDATA);
-	if (doctype) {
-		rc = emg_fail(err, EMG_ECONFIG, "feed XML has a DOCTYPE declaration, which is refused");
-	} else if (doc == NULL || !ctxt->wellFormed) {
-		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		rc = emg_fail(err, EMG_ECONFIG, "feed XML is not well-formed: line %d: %s",
-			      e != NULL ? e->line : 0,
-			      e != NULL && e->message != NULL ? e->message : "parse error\n");
-		/* libxml2 messages end in a newline; drop it. */
-		if (err != NULL) {
-			size_t l = strlen(err->msg);
-			if (l > 0 && err->msg[l - 1] == '\n')
-				err->msg[l - 1] = '\0';
-		}
-	} else if (doc->intSubset != NULL || doc->extSubset != NULL) {
-		rc = emg_fail(err, EMG_ECONFIG, "feed XML has a DOCTYPE declaration, which is refused");
-	} else if (xmlDocGetRootElement(doc) == NULL) {
-		rc = emg_fail(err, EMG_ECONFIG, "feed XML has no root element");
-	} else {
-		rc = check_tree_limits(xmlDocGetRootElement(doc), err);
-	}
-	xmlFreeParserCtxt(ctxt);
-	if (rc != EMG_OK) {
-		xmlFreeDoc(doc);
-		return rc;
-	}
-	*out = doc;
-	return EMG_OK;
-}
-
 /* ---- Building the model ---------------------------------------------- */
 
 /* State while reading one document. */
@@ -617,15 +512,15 @@ int emg_feed_from_doc(xmlDocPtr doc, emg_feed **out, emg_err *err)
 
 int emg_feed_parse(const uint8_t *xml, size_t len, emg_feed **out, emg_err *err)
 {
-	xmlDocPtr doc;
+	emg_feed_doc fd;
 	int rc;
 
 	*out = NULL;
-	rc = emg_feed_xml_read(xml, len, &doc, err);
+	rc = emg_feed_xml_read(xml, len, &fd, err);
 	if (rc != EMG_OK)
 		return rc;
-	rc = emg_feed_from_doc(doc, out, err);
-	xmlFreeDoc(doc);
+	rc = emg_feed_from_doc(fd.doc, out, err);
+	emg_feed_doc_free(&fd);
 	return rc;
 }
 

@@ -14,10 +14,22 @@
 
 #define EMG_DSIG_NS "http://www.w3.org/2000/09/xmldsig#"
 
+/* A parsed feed and what the parser saw while building it, so that the
+ * signature checks need no walk of their own over the whole tree. */
+typedef struct emg_feed_doc {
+	xmlDocPtr doc;
+	size_t signatures;    /* ds:Signature elements anywhere */
+	xmlNodePtr signature; /* the first of them, NULL if none */
+	long dup_id_line;     /* line of the first repeated ID attribute; 0: none */
+	char dup_id[128];     /* its value (cut to fit) */
+} emg_feed_doc;
+
 /* Parses untrusted feed bytes into a libxml2 tree: no network, no DTD
  * loading, no entity substitution, any DOCTYPE refused before its content
- * is read, size/depth/node limits. EMG_ECONFIG on anything malformed. */
-int emg_feed_xml_read(const uint8_t *xml, size_t len, xmlDocPtr *out, emg_err *err);
+ * is read, size/depth/node limits. EMG_ECONFIG on anything malformed.
+ * On success the caller frees out with emg_feed_doc_free. */
+int emg_feed_xml_read(const uint8_t *xml, size_t len, emg_feed_doc *out, emg_err *err);
+void emg_feed_doc_free(emg_feed_doc *fd);
 
 /* Builds the model from an already-read (and, if wanted, verified) tree.
  * Elements in the XMLDSig namespace are skipped without a warning. */
@@ -31,14 +43,14 @@ int emg_feed_from_doc(xmlDocPtr doc, emg_feed **out, emg_err *err);
  * On success *certs holds every certificate of the KeyInfo and *signer
  * the leaf (an extra reference); the caller frees both. EMG_ECONFIG
  * malformed, EMG_EVERIFY bad signature. */
-int emg_xmldsig_verify(xmlDocPtr doc, time_t at, STACK_OF(X509) **certs, X509 **signer,
+int emg_xmldsig_verify(const emg_feed_doc *fd, time_t at, STACK_OF(X509) **certs, X509 **signer,
 		       emg_err *err);
 
 /* Reads every certificate of the KeyInfo's X509Data (no verification), for
  * telling an expired or revoked signer from a bad signature after xmlsec
  * refused the document. Returns the leaf (a certificate that issued none of
  * the others) in *leaf. */
-int emg_xmldsig_keyinfo_certs(xmlDocPtr doc, STACK_OF(X509) **certs, X509 **leaf,
+int emg_xmldsig_keyinfo_certs(const emg_feed_doc *fd, STACK_OF(X509) **certs, X509 **leaf,
 			      emg_err *err);
 
 /* The OpenSSL half of the vendor checks: chain from signer through

@@ -14,7 +14,7 @@
  * expired or revoked at time at, say so (EMG_EFRESH) rather than blaming the
  * signature; if its chain fails otherwise, name the failing link; when the
  * chain is fine, xmlsec's verdict (a bad signature) stands. */
-static int diagnose(xmlDocPtr doc, const emg_vendor_policy *policy, const emg_pki_snapshot *pki,
+static int diagnose(const emg_feed_doc *fd, const emg_vendor_policy *policy, const emg_pki_snapshot *pki,
 		    time_t at, int rc, emg_err *err)
 {
 	STACK_OF(X509) *certs = NULL;
@@ -22,7 +22,7 @@ static int diagnose(xmlDocPtr doc, const emg_vendor_policy *policy, const emg_pk
 	emg_err why;
 
 	emg_err_clear(&why);
-	if (emg_xmldsig_keyinfo_certs(doc, &certs, &leaf, &why) != EMG_OK)
+	if (emg_xmldsig_keyinfo_certs(fd, &certs, &leaf, &why) != EMG_OK)
 		return rc;
 	switch (emg_pki_check(leaf, certs, policy, pki, at, NULL, &why)) {
 	case EMG_OK:
@@ -44,7 +44,7 @@ int emg_feed_verify(const uint8_t *xml, size_t len, const emg_vendor_policy *pol
 {
 	STACK_OF(X509) *certs = NULL;
 	X509 *signer = NULL;
-	xmlDocPtr doc = NULL;
+	emg_feed_doc fd;
 	int rc;
 
 	if (out != NULL)
@@ -53,18 +53,18 @@ int emg_feed_verify(const uint8_t *xml, size_t len, const emg_vendor_policy *pol
 		memset(report, 0, sizeof *report);
 	if (policy == NULL || policy->anchors_pem == NULL)
 		return emg_fail(err, EMG_ECONFIG, "no vendor trust anchors configured");
-	rc = emg_feed_xml_read(xml, len, &doc, err);
+	rc = emg_feed_xml_read(xml, len, &fd, err);
 	if (rc != EMG_OK)
 		return rc;
-	rc = emg_xmldsig_verify(doc, at, &certs, &signer, err);
+	rc = emg_xmldsig_verify(&fd, at, &certs, &signer, err);
 	if (rc == EMG_EVERIFY)
-		rc = diagnose(doc, policy, pki, at, rc, err);
+		rc = diagnose(&fd, policy, pki, at, rc, err);
 	if (rc == EMG_OK)
 		rc = emg_pki_check(signer, certs, policy, pki, at, report, err);
 	if (rc == EMG_OK && out != NULL)
-		rc = emg_feed_from_doc(doc, out, err);
+		rc = emg_feed_from_doc(fd.doc, out, err);
 	X509_free(signer);
 	sk_X509_pop_free(certs, X509_free);
-	xmlFreeDoc(doc);
+	emg_feed_doc_free(&fd);
 	return rc;
 }

@@ -65,44 +65,6 @@ static size_t count_dsig(xmlNodePtr top, const char *name, xmlNodePtr *first)
 	return k;
 }
 
-static int is_id_attr(const xmlChar *name)
-{
-	return xmlStrcasecmp(name, (const xmlChar *)"id") == 0;
-}
-
-/* xmlsec keeps the first of two equal IDs and only logs; refuse them. */
-static int check_ids(xmlNodePtr root, emg_err *err)
-{
-	xmlHashTablePtr seen = xmlHashCreate(64);
-	xmlNodePtr n;
-	int rc = EMG_OK;
-
-	if (seen == NULL)
-		return emg_fail(err, EMG_EIO, "out of memory");
-	for (n = root; n != NULL && rc == EMG_OK; n = next_element(n, root)) {
-		xmlAttrPtr a;
-
-		if (n->type != XML_ELEMENT_NODE)
-			continue;
-		for (a = n->properties; a != NULL && rc == EMG_OK; a = a->next) {
-			xmlChar *v;
-
-			if (!is_id_attr(a->name))
-				continue;
-			v = xmlNodeListGetString(n->doc, a->children, 1);
-			if (v == NULL)
-				continue;
-			if (xmlHashAddEntry(seen, v, n) != 0)
-				rc = emg_fail(err, EMG_EVERIFY,
-					      "feed XML line %ld: ID '%s' appears twice (signature wrapping?)",
-					      xmlGetLineNo(n), (const char *)v);
-			xmlFree(v);
-		}
-	}
-	xmlHashFree(seen, NULL);
-	return rc;
-}
-
 static int check_reference(xmlNodePtr ref, emg_err *err)
 {
 	xmlChar *uri = xmlGetNoNsProp(ref, (const xmlChar *)"URI");
@@ -190,19 +152,22 @@ static int check_algorithms(xmlNodePtr si, xmlNodePtr ref, emg_err *err)
 	return rc;
 }
 
-/* The shape checks; on success *sig is the one Signature element. */
-static int check_shape(xmlDocPtr doc, xmlNodePtr *sig, emg_err *err)
+/* The shape checks; on success *sig is the one Signature element. Where
+ * the Signature elements are, and whether an ID repeats, the reader noted
+ * while it built the tree (feed_xml.c). */
+static int check_shape(const emg_feed_doc *fd, xmlNodePtr *sig, emg_err *err)
 {
-	xmlNodePtr root = xmlDocGetRootElement(doc);
+	xmlNodePtr root = xmlDocGetRootElement(fd->doc);
 	xmlNodePtr si = NULL, ref = NULL;
 	size_t n;
 	int rc;
 
-	n = count_dsig(root, "Signature", sig);
-	if (n == 0)
+	if (fd->signatures == 0)
 		return emg_fail(err, EMG_EVERIFY, "feed XML is not signed (no Signature element)");
-	if (n > 1)
-		return emg_fail(err, EMG_EVERIFY, "feed XML has %zu Signature elements; exactly one is allowed", n);
+	if (fd->signatures > 1)
+		return emg_fail(err, EMG_EVERIFY, "feed XML has %zu Signature elements; exactly one is allowed",
+				fd->signatures);
+	*sig = fd->signature;
 	if ((*sig)->parent != root)
 		return emg_fail(err, EMG_EVERIFY,
 				"feed XML line %ld: the Signature is not a direct child of the root element",
@@ -219,8 +184,10 @@ static int check_shape(xmlDocPtr doc, xmlNodePtr *sig, emg_err *err)
 	rc = check_reference(ref, err);
 	if (rc == EMG_OK)
 		rc = check_algorithms(si, ref, err);
-	if (rc == EMG_OK)
-		rc = check_ids(root, err);
+	/* xmlsec keeps the first of two equal IDs and only logs; refuse them. */
+	if (rc == EMG_OK && fd->dup_id_line != 0)
+		rc = emg_fail(err, EMG_EVERIFY, "feed XML line %ld: ID '%s' appears twice (signature wrapping?)",
+			      fd->dup_id_line, fd->dup_id);
 	return rc;
 }
 
@@ -275,15 +242,15 @@ static X509 *find_leaf(STACK_OF(X509) *certs)
 	return NULL;
 }
 
-int emg_xmldsig_keyinfo_certs(xmlDocPtr doc, STACK_OF(X509) **certs, X509 **leaf, emg_err *err)
+int emg_xmldsig_keyinfo_certs(const emg_feed_doc *fd, STACK_OF(X509) **certs, X509 **leaf,
+			      emg_err *err)
 {
-	xmlNodePtr sig = NULL, ki = NULL, n;
+	xmlNodePtr ki = NULL, n;
 	STACK_OF(X509) *sk;
 
 	*certs = NULL;
 	*leaf = NULL;
-	if (count_dsig(xmlDocGetRootElement(doc), "Signature", &sig) != 1 ||
-	    count_dsig(sig, "KeyInfo", &ki) != 1)
+	if (fd->signatures != 1 || count_dsig(fd->signature, "KeyInfo", &ki) != 1)
 		return emg_fail(err, EMG_EVERIFY, "feed signature has no single KeyInfo");
 	sk = sk_X509_new_null();
 	if (sk == NULL)
@@ -431,7 +398,7 @@ static void xmlsec_stop(void)
 	xmlSecShutdown();
 }
 
-int emg_xmldsig_verify(xmlDocPtr doc, time_t at, STACK_OF(X509) **certs, X509 **signer,
+int emg_xmldsig_verify(const emg_feed_doc *fd, time_t at, STACK_OF(X509) **certs, X509 **signer,
 		       emg_err *err)
 {
 	xmlNodePtr sig = NULL;
@@ -440,10 +407,10 @@ int emg_xmldsig_verify(xmlDocPtr doc, time_t at, STACK_OF(X509) **certs, X509 **
 
 	*certs = NULL;
 	*signer = NULL;
-	rc = check_shape(doc, &sig, err);
+	rc = check_shape(fd, &sig, err);
 	if (rc != EMG_OK)
 		return rc;
-	rc = emg_xmldsig_keyinfo_certs(doc, certs, &leaf, err);
+	rc = emg_xmldsig_keyinfo_certs(fd, certs, &leaf, err);
 	if (rc != EMG_OK)
 		return rc;
 	rc = xmlsec_start(err);

@@ -38,6 +38,22 @@ static void refused(check_ctx *c, const char *name, const char *s, const char *w
 	emg_feed_free(f);
 }
 
+/* s may be refused for other reasons, but not for want. */
+static void not_refused_for(check_ctx *c, const char *name, const char *s, const char *want)
+{
+	emg_feed *f = NULL;
+	emg_err err;
+	char n[200];
+
+	emg_err_clear(&err);
+	(void)parse_str(s, &f, &err);
+	snprintf(n, sizeof n, "%s: not refused for '%s'", name, want);
+	CHECK(c, strstr(err.msg, want) == NULL, n);
+	if (strstr(err.msg, want) != NULL)
+		printf("  message was: %s\n", err.msg);
+	emg_feed_free(f);
+}
+
 static char *repeat(const char *head, const char *unit, size_t n, const char *tail)
 {
 	size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail), i;
@@ -245,6 +261,26 @@ static void test_refused(check_ctx *c)
 	free(s);
 	s = repeat("<EOCS>", "<a/>", EMG_FEED_MAX_NODES, "</EOCS>");
 	refused(c, "too many nodes", s, "nodes");
+	free(s);
+	/* Text nodes and comments count as nodes too... */
+	s = repeat("<EOCS>", "x<a/>", EMG_FEED_MAX_NODES / 2, "</EOCS>");
+	refused(c, "too many nodes, half of them text", s, "nodes");
+	free(s);
+	s = repeat("<EOCS>", "<!--c-->", EMG_FEED_MAX_NODES, "</EOCS>");
+	refused(c, "too many comment nodes", s, "nodes");
+	free(s);
+	s = repeat("<EOCS>", "<?pi x?>", EMG_FEED_MAX_NODES, "</EOCS>");
+	refused(c, "too many processing instructions", s, "nodes");
+	free(s);
+	/* ...but only once each, and the limits themselves are allowed. */
+	s = repeat("<EOCS>", "<a/>", EMG_FEED_MAX_NODES - 1, "</EOCS>");
+	not_refused_for(c, "exactly the node limit", s, "nodes");
+	free(s);
+	s = nested(EMG_FEED_MAX_DEPTH - 1);
+	not_refused_for(c, "exactly the depth limit", s, "deeper");
+	free(s);
+	s = repeat("<EOCS>", "a&amp;&#98;<![CDATA[c]]>", EMG_FEED_MAX_NODES, "</EOCS>");
+	not_refused_for(c, "one text node the parser delivers in many pieces", s, "nodes");
 	free(s);
 	s = repeat(HEAD "<Config id=\"C\"><ActionList>", "<Action type=\"DoNothing\"/>", EMG_FEED_MAX_ACTIONS + 1,
 		   "</ActionList></Config></EOCS>");
