@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "err.h"
 #include "mirror/config.h"
 #include "mirror/fetch.h"
@@ -173,6 +174,7 @@ int main(int argc, char **argv)
 	args a;
 	int rc;
 
+	emg_cli_malloc_setup();
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(usage, stdout);
 		return EMG_OK;
