@@ -14,7 +14,9 @@
 #include "bundle/manifest.h"
 #include "fileio.h"
 
-#define READ_CHUNK (256u * 1024)
+/* 64 KiB comes from the heap: a fresh 256 KiB mapping cost a small
+ * bundle's verification 65 page faults; large bundles are no slower. */
+#define READ_CHUNK (64u * 1024)
 /* A tar stream is at most this much larger than its members (headers,
  * padding, pax records) before it counts as endless data. */
 #define TAR_OVERHEAD(count) ((count) * 4096u + 1024u * 1024u)
@@ -233,18 +235,19 @@ static int check_entry(emg_tar_reader *r, struct archive_entry *e, emg_err *err)
  * libarchive accepts a tar that simply stops between members, or after
  * one of the two zero blocks, which is exactly what a cut-off copy looks
  * like. So: everything from the marker to the end of the file must be
- * zeros, and at least the two blocks of the marker. */
+ * zeros, and at least the two blocks of the marker. Compressed or not,
+ * the rest of the file is read, so the whole-file digest covers it all. */
 static int check_end(emg_tar_reader *r, emg_err *err)
 {
 	uint64_t marker = (uint64_t)archive_read_header_position(r->a);
 	ssize_t n;
 
-	if (archive_filter_count(r->a) > 1)
-		return EMG_OK; /* the decompressor already insists on a complete stream */
 	while ((n = raw_read(r)) > 0)
 		;
 	if (n < 0)
 		return emg_fail(err, EMG_EIO, "%s: %s", r->path, strerror(r->io_errno));
+	if (archive_filter_count(r->a) > 1)
+		return EMG_OK; /* the decompressor already insists on a complete stream */
 	if (r->trailing_zeros < r->raw_bytes - marker && r->raw_bytes >= marker + 1024)
 		return emg_fail(err, EMG_EVERIFY, "%s: data after the end-of-archive marker", r->path);
 	if (r->raw_bytes < marker + 1024 || r->trailing_zeros < r->raw_bytes - marker)

@@ -26,7 +26,9 @@ int emg_tar_next(emg_tar_reader *r, const char **name, uint64_t *size, emg_err *
 /* The next piece of the current member's data; *len 0 at its end (after
  * checking the member held exactly the size its header announced). */
 int emg_tar_read(emg_tar_reader *r, const void **buf, size_t *len, emg_err *err);
-/* SHA-256 of every byte of the file, once emg_tar_next reported the end. */
+/* SHA-256 of every byte of the file as stored (compressed bundles: of the
+ * compressed bytes, and of anything after the compressed stream), once
+ * emg_tar_next reported the end. */
 void emg_tar_file_sha256(const emg_tar_reader *r, uint8_t out[32]);
 void emg_tar_close(emg_tar_reader *r);
 

@@ -62,7 +62,12 @@ typedef struct emg_bundle_info {
 	time_t expires;
 	time_t fetched;
 	char source[1024];
-	char sha256[65];      /* of the whole bundle file */
+	/* SHA-256 of the whole bundle file as stored (lower-case hex, NUL-
+	 * terminated): every byte, compressed bytes for a .gz/.zst bundle,
+	 * hashed during the verifying pass itself, so a caller need not read
+	 * the file again; what sha256sum prints and what --state records as
+	 * bundle-sha256. Set only when verification succeeds (all info is). */
+	char sha256[65];
 	unsigned valid_signers;
 	int nothing_new;      /* sequence equal to the last accepted one */
 	char signers[16][17]; /* key ids of the valid signers (first 16) */

@@ -201,7 +201,8 @@ static int is_kept_payload(const char *name)
 }
 
 typedef struct payload {
-	EVP_MD_CTX *md;
+	EVP_MD *sha256; /* fetched once per walk: no algorithm lookup per member */
+	EVP_MD_CTX *md; /* reset for each member */
 	uint8_t *seen; /* one flag per manifest file */
 	uint64_t kept_total;
 } payload;
@@ -235,7 +236,7 @@ static int read_payload(emg_walk *w, emg_tar_reader *r, payload *p, const char *
 	}
 	if (w->on_begin && w->on_begin(w, name, size, err) != EMG_OK)
 		return err->code;
-	if (EVP_DigestInit_ex(p->md, EVP_sha256(), NULL) != 1)
+	if (EVP_DigestInit_ex(p->md, p->sha256, NULL) != 1)
 		return emg_fail(err, EMG_EIO, "SHA-256 unavailable");
 	for (;;) {
 		const void *buf;
@@ -244,14 +245,16 @@ static int read_payload(emg_walk *w, emg_tar_reader *r, payload *p, const char *
 			return err->code;
 		if (n == 0)
 			break;
-		EVP_DigestUpdate(p->md, buf, n);
+		if (EVP_DigestUpdate(p->md, buf, n) != 1)
+			return emg_fail(err, EMG_EIO, "SHA-256 unavailable");
 		if (k != NULL)
 			memcpy(k->data + used, buf, n);
 		used += n;
 		if (w->on_data && w->on_data(w, buf, n, err) != EMG_OK)
 			return err->code;
 	}
-	EVP_DigestFinal_ex(p->md, digest, NULL);
+	if (EVP_DigestFinal_ex(p->md, digest, NULL) != 1)
+		return emg_fail(err, EMG_EIO, "SHA-256 unavailable");
 	if (memcmp(digest, f->sha256, 32) != 0)
 		return emg_fail(err, EMG_EVERIFY, "%s: member '%s' does not match its SHA-256 in the manifest",
 				w->path, name);
@@ -317,14 +320,18 @@ int emg_walk_run(emg_walk *w, emg_err *err)
 		return rc;
 	rc = read_manifest(w, r, err);
 	if (rc == EMG_OK) {
+		p.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 		p.md = EVP_MD_CTX_new();
 		p.seen = calloc(w->manifest.count, 1);
-		if (p.md == NULL || p.seen == NULL)
+		if (p.sha256 == NULL)
+			rc = emg_fail(err, EMG_EIO, "SHA-256 unavailable");
+		else if (p.md == NULL || p.seen == NULL)
 			rc = emg_fail(err, EMG_EIO, "out of memory");
 	}
 	if (rc == EMG_OK)
 		rc = walk_members(w, r, &p, err);
 	EVP_MD_CTX_free(p.md);
+	EVP_MD_free(p.sha256);
 	free(p.seen);
 	emg_tar_close(r);
 	return rc;

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "bundle/archive.h"
 #include "bundle/state.h"
 #include "check.h"
@@ -53,8 +55,10 @@ static int same_bytes(const char *a, const char *b)
 	return same;
 }
 
-/* Reads every member; returns the member count, or -code on failure. */
-static int read_all(const char *path, const emg_bundle_limits *lim, uint64_t *bytes, emg_err *err)
+/* Reads every member; returns the member count, or -code on failure.
+ * digest (may be NULL) receives the reader's whole-file SHA-256. */
+static int read_all_digest(const char *path, const emg_bundle_limits *lim, uint64_t *bytes,
+			   uint8_t digest[32], emg_err *err)
 {
 	emg_tar_reader *r;
 	int n = 0;
@@ -82,8 +86,87 @@ static int read_all(const char *path, const emg_bundle_limits *lim, uint64_t *by
 			*bytes += len;
 		} while (len > 0);
 	}
+	if (digest != NULL)
+		emg_tar_file_sha256(r, digest);
 	emg_tar_close(r);
 	return n;
+}
+
+static int read_all(const char *path, const emg_bundle_limits *lim, uint64_t *bytes, emg_err *err)
+{
+	return read_all_digest(path, lim, bytes, NULL, err);
+}
+
+/* 1 if digest is the SHA-256 of the file's bytes, computed apart. */
+static int file_digest_is(const char *path, const uint8_t digest[32])
+{
+	uint8_t *data, want[32];
+	size_t len;
+	unsigned int n = 0;
+	emg_err err;
+	int ok;
+
+	if (emg_read_file(path, 64u << 20, EMG_EIO, &data, &len, &err) != EMG_OK)
+		return 0;
+	ok = EVP_Digest(data, len, want, &n, EVP_sha256(), NULL) == 1 && n == 32 &&
+	     memcmp(want, digest, 32) == 0;
+	free(data);
+	return ok;
+}
+
+/* A tar larger than one read of the reader, then zero padding after the
+ * end marker (as tar(1) pads to its record size): the whole-file digest
+ * must cover every byte, across reads and past the marker. */
+static int write_big_tar(const char *path, size_t member, size_t padding)
+{
+	emg_tar_writer *w;
+	emg_err err;
+	uint8_t *buf = calloc(1, member > padding ? member : padding);
+	size_t i;
+	FILE *f;
+	int rc = -1;
+
+	if (buf == NULL)
+		return -1;
+	for (i = 0; i < member; i++)
+		buf[i] = (uint8_t)(i * 131u + (i >> 9));
+	if (emg_tar_create(path, 1764000000, &w, &err) == EMG_OK) {
+		if (emg_tar_add(w, "manifest", "hello\n", 6, &err) == EMG_OK &&
+		    emg_tar_add(w, "extra/big", buf, member, &err) == EMG_OK)
+			rc = emg_tar_commit(w, &err) == EMG_OK ? 0 : -1;
+		else
+			emg_tar_abort(w);
+	}
+	memset(buf, 0, padding);
+	if (rc == 0 && padding > 0) {
+		f = fopen(path, "ab");
+		if (f == NULL || fwrite(buf, 1, padding, f) != padding)
+			rc = -1;
+		if (f != NULL && fclose(f) != 0)
+			rc = -1;
+	}
+	free(buf);
+	return rc;
+}
+
+static void digest_tests(check_ctx *c)
+{
+	char a[512];
+	emg_bundle_limits lim;
+	uint8_t digest[32];
+	uint64_t bytes = 0;
+	emg_err err;
+
+	emg_bundle_limits_default(&lim);
+	path_of(a, sizeof a, "digest.tar");
+	CHECK(c, write_big_tar(a, 300000, 0) == 0 &&
+			 read_all_digest(a, &lim, &bytes, digest, &err) == 2 && bytes == 300006 &&
+			 file_digest_is(a, digest),
+	      "reader: whole-file SHA-256 over several reads");
+	path_of(a, sizeof a, "digest-padded.tar");
+	CHECK(c, write_big_tar(a, 300000, 10240 * 7) == 0 &&
+			 read_all_digest(a, &lim, &bytes, digest, &err) == 2 && file_digest_is(a, digest),
+	      "reader: whole-file SHA-256 includes zero padding after the end marker");
 }
 
 static void tar_tests(check_ctx *c)
@@ -167,6 +250,7 @@ int main(void)
 	check_ctx c = {0};
 
 	tar_tests(&c);
+	digest_tests(&c);
 	state_tests(&c);
 	return c.failed ? 1 : 0;
 }
