@@ -895,7 +895,7 @@ static int check_sources_locked(const emg_apply_config *cfg, const emg_trust *tr
 	uint64_t best_seq = 0;
 	int rc, worst = EMG_OK;
 
-	rc = emg_sources_collect(cfg, &cands, source_warn, &rep, err);
+	rc = emg_sources_collect(cfg, NULL, &cands, source_warn, &rep, err);
 	if (rc != EMG_OK)
 		return rc;
 	for (i = 0; i < cfg->source_path_count; i++)

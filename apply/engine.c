@@ -44,16 +44,16 @@ static void warn_source(void *ctx, const char *msg)
 }
 
 /* Verifies candidate c without accepting it; 1 when it is newer than the
- * accepted bundle (sequence in *seq). Failures are events, not errors. */
-static int probe(emg_run *r, const emg_trust *trust, const emg_candidate *c, uint64_t *seq,
-		 run_feed *rf)
+ * accepted bundle: *info and *feed (the caller frees it) are then what this
+ * one pass verified. Failures are events, not errors. */
+static int probe(emg_run *r, const emg_trust *trust, const emg_candidate *c, emg_bundle_info *info,
+		 emg_feed **feed, run_feed *rf)
 {
-	emg_bundle_info info;
 	emg_err e;
 
 	emg_err_clear(&e);
-	memset(&info, 0, sizeof info);
-	if (emg_bundle_verify(c->path, trust, r->dir, 0, r->now, &info, NULL, &e) != EMG_OK) {
+	memset(info, 0, sizeof *info);
+	if (emg_bundle_verify(c->path, trust, r->dir, 0, r->now, info, feed, &e) != EMG_OK) {
 		emg_event(&r->ev, EMG_EVENT_ERROR, "bundle %s skipped: %s", c->origin, e.msg);
 		fprintf(stderr, "emgap-apply: bundle %s skipped: %s\n", c->origin, e.msg);
 		rf->skip_errors++;
@@ -70,64 +70,97 @@ static int probe(emg_run *r, const emg_trust *trust, const emg_candidate *c, uin
 	/* Our state, not the bundle layer's, says what was applied: a crash
 	 * after the bundle layer recorded the sequence and before we did
 	 * leaves it "nothing new" there, yet still to be taken here. */
-	if (r->st.have_sequence && info.sequence <= r->st.sequence) {
+	if (r->st.have_sequence && info->sequence <= r->st.sequence) {
+		emg_feed_free(*feed);
+		*feed = NULL;
 		if (!r->dry_run) {
 			emg_state_skip_add(&r->st, c->sha256);
 			rf->skips_added++;
 		}
 		return 0;
 	}
-	*seq = info.sequence;
 	return 1;
 }
 
-static int accept_bundle(emg_run *r, const emg_trust *trust, const emg_candidate *c, run_feed *rf,
-			 emg_err *err)
+/* Records in the bundle layer's state that the bundle verified in the pass
+ * that gave info is accepted; nothing is read again. A bundle that moved
+ * the root set forward is the exception: the bundle layer keeps a new root
+ * set only from a pass with accept set, so that one is verified once more
+ * (rare: a root rotation), and that pass's feed and info replace the
+ * first's. */
+static int record_accept(emg_run *r, const emg_trust *trust, const emg_candidate *c,
+			 emg_bundle_info *info, emg_feed **feed, emg_err *err)
 {
-	emg_bundle_info info;
-	emg_feed *feed = NULL;
+	if (!info->rotated)
+		return emg_bundle_accept(r->dir, info, r->now, err);
+	emg_feed_free(*feed);
+	*feed = NULL;
+	return emg_bundle_verify(c->path, trust, r->dir, 1, r->now, info, feed, err);
+}
+
+/* Takes the verified candidate c: *feed becomes the run's feed. */
+static int accept_bundle(emg_run *r, const emg_trust *trust, const emg_candidate *c,
+			 emg_bundle_info *info, emg_feed **feed, run_feed *rf, emg_err *err)
+{
 	int rc;
 
-	memset(&info, 0, sizeof info);
-	rc = emg_bundle_verify(c->path, trust, r->dir, !r->dry_run, r->now, &info, &feed, err);
-	if (rc != EMG_OK)
-		return rc;
 	if (!r->dry_run) {
-		rc = emg_feedcache_save(r->dir, feed, err);
-		if (rc != EMG_OK) {
-			emg_feed_free(feed);
+		rc = record_accept(r, trust, c, info, feed, err);
+		if (rc == EMG_OK)
+			rc = emg_feedcache_save(r->dir, *feed, err);
+		if (rc != EMG_OK)
 			return rc;
-		}
 		r->st.have_sequence = 1;
-		r->st.sequence = info.sequence;
+		r->st.sequence = info->sequence;
 		snprintf(r->st.bundle_sha256, sizeof r->st.bundle_sha256, "%s", c->sha256);
 		snprintf(r->st.bundle_path, sizeof r->st.bundle_path, "%s", c->origin);
-		r->st.bundle_expires = info.expires;
+		r->st.bundle_expires = info->expires;
 		emg_event(&r->ev, EMG_EVENT_OK, "accepted bundle %s (sequence %llu)", c->origin,
-			  (unsigned long long)info.sequence);
+			  (unsigned long long)info->sequence);
 	}
 	if (r->out != NULL && !r->quiet)
-		fprintf(r->out, "bundle: %s (sequence %llu)%s\n", c->origin, (unsigned long long)info.sequence,
+		fprintf(r->out, "bundle: %s (sequence %llu)%s\n", c->origin, (unsigned long long)info->sequence,
 			r->dry_run ? " [dry run: not accepted]" : "");
-	rf->feed = feed;
+	rf->feed = *feed;
+	*feed = NULL;
 	rf->new_bundle = 1;
 	return EMG_OK;
 }
 
+/* The candidates of the sources, hashed through the cache in the state
+ * dir. A dry run reads the cache but writes nothing. */
+static int collect(emg_run *r, emg_candidates *cands, emg_err *err)
+{
+	emg_hash_cache hc;
+	int rc;
+
+	emg_hash_cache_load(&hc, r->dir);
+	rc = emg_sources_collect(r->cfg, &hc, cands, warn_source, r, err);
+	/* A cache that cannot be written costs the next run some reading,
+	 * nothing more: no error. */
+	if (rc == EMG_OK && !r->dry_run)
+		emg_hash_cache_save(&hc, NULL);
+	emg_hash_cache_free(&hc);
+	return rc;
+}
+
 /* Picks the feed: the newest candidate that verifies if it is newer than
- * the accepted one, else the accepted (cached) feed. */
+ * the accepted one, else the accepted (cached) feed. Each candidate is
+ * verified once: the newest keeps its feed from that pass. */
 static int choose_feed(emg_run *r, const char *only, run_feed *rf, emg_err *err)
 {
 	emg_candidates cands = {NULL, 0};
 	emg_trust *trust = NULL;
+	emg_bundle_info info, best_info;
+	emg_feed *feed, *best_feed = NULL;
 	size_t i, best = 0;
-	uint64_t best_seq = 0, seq;
 	int have_best = 0, rc;
 
+	memset(&best_info, 0, sizeof best_info);
 	if (only != NULL)
 		rc = emg_candidates_add(&cands, only, only, err);
 	else
-		rc = emg_sources_collect(r->cfg, &cands, warn_source, r, err);
+		rc = collect(r, &cands, err);
 	for (i = 0; rc == EMG_OK && i < cands.n; i++) {
 		const emg_candidate *c = &cands.v[i];
 		/* A bundle named with --bundle is checked again even if an
@@ -137,10 +170,15 @@ static int choose_feed(emg_run *r, const char *only, run_feed *rf, emg_err *err)
 			continue;
 		if (trust == NULL && (rc = emg_trust_load(r->cfg->trust_dir, &trust, err)) != EMG_OK)
 			break;
-		if (probe(r, trust, c, &seq, rf) && (!have_best || seq > best_seq)) {
+		feed = NULL;
+		if (probe(r, trust, c, &info, &feed, rf) && (!have_best || info.sequence > best_info.sequence)) {
+			emg_feed_free(best_feed);
+			best_feed = feed;
+			best_info = info;
 			best = i;
-			best_seq = seq;
 			have_best = 1;
+		} else {
+			emg_feed_free(feed);
 		}
 	}
 	if (rc == EMG_OK && only != NULL && !have_best && rf->skip_errors > 0) {
@@ -151,7 +189,7 @@ static int choose_feed(emg_run *r, const char *only, run_feed *rf, emg_err *err)
 			      "%s; nothing was changed", rf->last_msg);
 	}
 	if (rc == EMG_OK && have_best) {
-		rc = accept_bundle(r, trust, &cands.v[best], rf, err);
+		rc = accept_bundle(r, trust, &cands.v[best], &best_info, &best_feed, rf, err);
 		if (rc != EMG_OK) {
 			emg_event(&r->ev, EMG_EVENT_ERROR, "bundle %s: %s", cands.v[best].origin, err->msg);
 			rf->skip_errors++;
@@ -160,6 +198,7 @@ static int choose_feed(emg_run *r, const char *only, run_feed *rf, emg_err *err)
 			rc = EMG_OK;
 		}
 	}
+	emg_feed_free(best_feed);
 	emg_trust_free(trust);
 	emg_candidates_free(&cands);
 	if (rc != EMG_OK || rf->feed != NULL)

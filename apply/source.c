@@ -26,7 +26,8 @@ static int bundle_name(const char *n)
 			       has_suffix(n, ".tar.zst"));
 }
 
-int emg_candidates_add(emg_candidates *c, const char *path, const char *origin, emg_err *err)
+static int candidates_add(emg_candidates *c, emg_hash_cache *hc, const char *path, const char *origin,
+			  emg_err *err)
 {
 	emg_candidate *nv;
 	emg_candidate *e;
@@ -43,13 +44,18 @@ int emg_candidates_add(emg_candidates *c, const char *path, const char *origin, 
 	if (snprintf(e->path, sizeof e->path, "%s", path) >= (int)sizeof e->path)
 		return emg_fail(err, EMG_EIO, "%s: path too long", path);
 	snprintf(e->origin, sizeof e->origin, "%s", origin);
-	rc = emg_sha256_file(path, e->sha256, err);
+	rc = emg_hash_cache_sha256(hc, path, e->sha256, err);
 	if (rc != EMG_OK)
 		return rc;
 	if (e->sha256[0] == '\0')
 		return emg_fail(err, EMG_EIO, "%s: No such file or directory", path);
 	c->n++;
 	return EMG_OK;
+}
+
+int emg_candidates_add(emg_candidates *c, const char *path, const char *origin, emg_err *err)
+{
+	return candidates_add(c, NULL, path, origin, err);
 }
 
 void emg_candidates_free(emg_candidates *c)
@@ -68,7 +74,8 @@ static void warnf(emg_warn_fn warn, void *ctx, const char *what, const emg_err *
 		warn(ctx, msg);
 }
 
-static void collect_dir(const char *dir, emg_candidates *out, emg_warn_fn warn, void *ctx)
+static void collect_dir(const char *dir, emg_hash_cache *hc, emg_candidates *out, emg_warn_fn warn,
+			void *ctx)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -90,7 +97,7 @@ static void collect_dir(const char *dir, emg_candidates *out, emg_warn_fn warn, 
 		if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		emg_err_clear(&e);
-		if (emg_candidates_add(out, path, path, &e) != EMG_OK) {
+		if (candidates_add(out, hc, path, path, &e) != EMG_OK) {
 			if (e.code == EMG_ECONFIG)
 				break; /* too many: the ones found still count */
 			warnf(warn, ctx, path, &e);
@@ -212,14 +219,14 @@ static void collect_url(const emg_apply_config *cfg, const char *url, emg_candid
 		warnf(warn, ctx, url, &e);
 }
 
-int emg_sources_collect(const emg_apply_config *cfg, emg_candidates *out, emg_warn_fn warn,
-			void *ctx, emg_err *err)
+int emg_sources_collect(const emg_apply_config *cfg, emg_hash_cache *hc, emg_candidates *out,
+			emg_warn_fn warn, void *ctx, emg_err *err)
 {
 	size_t i;
 
 	(void)err;
 	for (i = 0; i < cfg->source_path_count; i++)
-		collect_dir(cfg->source_paths[i], out, warn, ctx);
+		collect_dir(cfg->source_paths[i], hc, out, warn, ctx);
 	for (i = 0; i < cfg->source_url_count; i++)
 		collect_url(cfg, cfg->source_urls[i], out, warn, ctx);
 	return EMG_OK;

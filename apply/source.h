@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "apply/config.h"
+#include "apply/hashcache.h"
 #include "err.h"
 
 #define EMG_SOURCE_MAX_BYTES ((size_t)256 << 20) /* one fetched bundle */
@@ -32,10 +33,11 @@ typedef struct emg_candidates {
 
 typedef void (*emg_warn_fn)(void *ctx, const char *msg);
 
-/* Collects the candidates of every source. Fails only when nothing can be
- * done at all (out of memory); unreadable sources go to warn. */
-int emg_sources_collect(const emg_apply_config *cfg, emg_candidates *out, emg_warn_fn warn,
-			void *ctx, emg_err *err);
+/* Collects the candidates of every source, the directories' hashed through
+ * hc (NULL: every file is hashed). Fails only when nothing can be done at
+ * all (out of memory); unreadable sources go to warn. */
+int emg_sources_collect(const emg_apply_config *cfg, emg_hash_cache *hc, emg_candidates *out,
+			emg_warn_fn warn, void *ctx, emg_err *err);
 /* Adds one file (for --bundle). */
 int emg_candidates_add(emg_candidates *c, const char *path, const char *origin, emg_err *err);
 void emg_candidates_free(emg_candidates *c);

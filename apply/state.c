@@ -75,9 +75,13 @@ static int hexval(char c)
 
 int emg_line_unescape(char *s)
 {
-	char *w = s;
+	char *w;
 
-	for (; *s; s++) {
+	/* Most values have no escape at all: nothing to move. */
+	s = strchr(s, '%');
+	if (s == NULL)
+		return 0;
+	for (w = s; *s; s++) {
 		if (*s == '%') {
 			int h = hexval(s[1]), l = h < 0 ? -1 : hexval(s[2]);
 			if (h < 0 || l < 0 || (h == 0 && l == 0))
@@ -836,6 +840,13 @@ time_t emg_state_last_checked(const char *dir)
 	return st.st_mtime;
 }
 
+void emg_stat_sig(const struct stat *st, char out[128])
+{
+	snprintf(out, 128, "%llx:%llx:%lld:%lld.%09ld:%lld.%09ld", (unsigned long long)st->st_dev,
+		 (unsigned long long)st->st_ino, (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+		 st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
 void emg_file_sig(const char *path, char out[128])
 {
 	struct stat st;
@@ -844,9 +855,7 @@ void emg_file_sig(const char *path, char out[128])
 		snprintf(out, 128, "-");
 		return;
 	}
-	snprintf(out, 128, "%llx:%llx:%lld:%lld.%09ld:%lld.%09ld", (unsigned long long)st.st_dev,
-		 (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-		 st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	emg_stat_sig(&st, out);
 }
 
 /* ---- hashing --------------------------------------------------------------- */
@@ -880,14 +889,45 @@ void emg_sha256_hex(const void *data, size_t len, char out[65])
 	hex_digest(h, n, out);
 }
 
-int emg_sha256_file(const char *path, char out[65], emg_err *err)
+int emg_sha256_fd(int fd, const char *name, char out[65], emg_err *err)
 {
 	unsigned char h[EVP_MAX_MD_SIZE];
 	unsigned char buf[65536];
 	unsigned int hn = 0;
 	EVP_MD_CTX *md;
 	ssize_t n;
-	int fd;
+
+	out[0] = '\0';
+	md = EVP_MD_CTX_new();
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return emg_fail(err, EMG_EIO, "%s: cannot start SHA-256", name);
+	}
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n < 0) {
+			int e = errno;
+			if (e == EINTR)
+				continue;
+			EVP_MD_CTX_free(md);
+			return emg_fail(err, EMG_EIO, "%s: %s", name, strerror(e));
+		}
+		if (EVP_DigestUpdate(md, buf, (size_t)n) != 1) {
+			EVP_MD_CTX_free(md);
+			return emg_fail(err, EMG_EIO, "%s: SHA-256 failed", name);
+		}
+	}
+	if (EVP_DigestFinal_ex(md, h, &hn) != 1 || hn != 32) {
+		EVP_MD_CTX_free(md);
+		return emg_fail(err, EMG_EIO, "%s: SHA-256 failed", name);
+	}
+	EVP_MD_CTX_free(md);
+	hex_digest(h, hn, out);
+	return EMG_OK;
+}
+
+int emg_sha256_file(const char *path, char out[65], emg_err *err)
+{
+	int fd, rc;
 
 	out[0] = '\0';
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -896,33 +936,7 @@ int emg_sha256_file(const char *path, char out[65], emg_err *err)
 			return EMG_OK;
 		return emg_fail(err, EMG_EIO, "%s: %s", path, strerror(errno));
 	}
-	md = EVP_MD_CTX_new();
-	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(md);
-		close(fd);
-		return emg_fail(err, EMG_EIO, "%s: cannot start SHA-256", path);
-	}
-	while ((n = read(fd, buf, sizeof buf)) != 0) {
-		if (n < 0) {
-			int e = errno;
-			if (e == EINTR)
-				continue;
-			EVP_MD_CTX_free(md);
-			close(fd);
-			return emg_fail(err, EMG_EIO, "%s: %s", path, strerror(e));
-		}
-		if (EVP_DigestUpdate(md, buf, (size_t)n) != 1) {
-			EVP_MD_CTX_free(md);
-			close(fd);
-			return emg_fail(err, EMG_EIO, "%s: SHA-256 failed", path);
-		}
-	}
+	rc = emg_sha256_fd(fd, path, out, err);
 	close(fd);
-	if (EVP_DigestFinal_ex(md, h, &hn) != 1 || hn != 32) {
-		EVP_MD_CTX_free(md);
-		return emg_fail(err, EMG_EIO, "%s: SHA-256 failed", path);
-	}
-	EVP_MD_CTX_free(md);
-	hex_digest(h, hn, out);
-	return EMG_OK;
+	return rc;
 }

@@ -8,6 +8,7 @@
  *                 replaced atomically; changed by admin commands under the lock
  *   backup/       copies of every config file as it was before our first change
  *   emgap.log     event log (events.h)
+ *   hashcache     the SHA-256 of source files by stat signature (source.h)
  *   (the bundle layer keeps its own accepted-sequence file here as well)
  *
  * Crash safety: every change is journaled in the state file itself. Before a
@@ -195,10 +196,15 @@ int emg_line_unescape(char *s);
 
 /* A stat signature "dev:ino:size:mtime.ns:ctime.ns" or "-" (absent). */
 void emg_file_sig(const char *path, char out[128]);
+/* The same signature of a stat(2) result. */
+struct stat;
+void emg_stat_sig(const struct stat *st, char out[128]);
 
 /* SHA-256 of a file as 64 lower-case hex digits; "" (and EMG_OK) when the
  * file does not exist. */
 int emg_sha256_file(const char *path, char out[65], emg_err *err);
+/* The same of what is left to read from fd; name is for messages. */
+int emg_sha256_fd(int fd, const char *name, char out[65], emg_err *err);
 void emg_sha256_hex(const void *data, size_t len, char out[65]);
 
 #endif

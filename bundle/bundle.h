@@ -87,6 +87,16 @@ int emg_bundle_verify(const char *bundle_path, const emg_trust *trust,
 		      const char *state_dir, int accept, time_t at,
 		      emg_bundle_info *info, emg_feed **feed, emg_err *err);
 
+/* Records in state_dir the acceptance of a bundle that emg_bundle_verify
+ * verified, with the same state_dir and without accept, earlier in this
+ * process: from that pass's info, exactly what the pass would have written
+ * with accept set. Nothing is read again, so what is accepted is what was
+ * verified; the caller holds whatever lock kept state_dir still between
+ * the two calls. A bundle that moved the root set forward (info->rotated)
+ * can only be accepted in its verifying pass: EMG_EUSAGE. */
+int emg_bundle_accept(const char *state_dir, const emg_bundle_info *info, time_t at,
+		      emg_err *err);
+
 /* The trust directory's limits (trust.conf [limits], else the defaults). */
 const emg_bundle_limits *emg_trust_limits(const emg_trust *t);
 

@@ -282,23 +282,38 @@ static int check_feed(const verify_ctx *c, const emg_walk *w, emg_feed **feed, e
 
 /* ---- acceptance ------------------------------------------------------- */
 
-static int accept_bundle(const verify_ctx *c, const emg_walk *w, const char *state_dir,
-			 emg_err *err)
+/* The sequence file's part of acceptance. */
+static int save_sequence(const char *state_dir, const emg_bundle_info *info, time_t at, emg_err *err)
 {
 	emg_seq_state st;
 
+	if (info->nothing_new)
+		return EMG_OK;
+	memset(&st, 0, sizeof st);
+	st.present = 1;
+	st.sequence = info->sequence;
+	st.accepted = at;
+	snprintf(st.sha256, sizeof st.sha256, "%s", info->sha256);
+	return emg_seq_state_save(state_dir, &st, err);
+}
+
+/* After fill_info: a new root set first, then the sequence. */
+static int accept_bundle(const verify_ctx *c, const char *state_dir, emg_err *err)
+{
 	if (c->rotated_text != NULL &&
 	    emg_root_state_save(state_dir, (const char *)c->rotated_text->data, c->rotated_text->len,
 				err) != EMG_OK)
 		return err->code;
-	if (c->info->nothing_new)
-		return EMG_OK;
-	memset(&st, 0, sizeof st);
-	st.present = 1;
-	st.sequence = w->manifest.sequence;
-	st.accepted = c->at;
-	emg_hex(w->file_sha256, 32, st.sha256);
-	return emg_seq_state_save(state_dir, &st, err);
+	return save_sequence(state_dir, c->info, c->at, err);
+}
+
+int emg_bundle_accept(const char *state_dir, const emg_bundle_info *info, time_t at,
+		      emg_err *err)
+{
+	if (info->rotated)
+		return emg_fail(err, EMG_EUSAGE,
+				"a bundle that rotates the root set is accepted only in its verifying pass");
+	return save_sequence(state_dir, info, at, err);
 }
 
 static void fill_info(emg_bundle_info *info, const verify_ctx *c, const emg_walk *w)
@@ -426,7 +441,7 @@ static int verify_pass(const char *bundle_path, const emg_trust *trust, const ch
 	if (rc == EMG_OK) {
 		fill_info(info, &c, &w);
 		if (state_dir != NULL && accept)
-			rc = accept_bundle(&c, &w, state_dir, err);
+			rc = accept_bundle(&c, state_dir, err);
 	}
 	if (rc != EMG_OK && feed != NULL && *feed != NULL) {
 		emg_feed_free(*feed);
