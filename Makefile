@@ -26,9 +26,16 @@ CC ?= cc
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Icommon -I. $(PKG_CFLAGS)
 
+# What ships is built with the hardening Debian builds its own packages
+# with (dpkg-buildflags, hardening=+all): fortified libc calls, stack
+# protector and clash protection, CET, and full RELRO (every symbol bound
+# at start-up, the GOT then read-only: 0.1 ms of emgap-apply's 3 ms start).
+HARDEN_CFLAGS := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fcf-protection
+HARDEN_LDFLAGS := -Wl,-z,relro -Wl,-z,now
+
 ifeq ($(VARIANT),release)
-VCFLAGS := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
-VLDFLAGS :=
+VCFLAGS := -O2 -g $(HARDEN_CFLAGS)
+VLDFLAGS := $(HARDEN_LDFLAGS)
 else ifeq ($(VARIANT),asan)
 VCFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 VLDFLAGS := -fsanitize=address,undefined
@@ -41,8 +48,9 @@ CC := clang
 VCFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -Wno-unknown-warning-option
 VLDFLAGS := -fsanitize=fuzzer,address,undefined
 else ifeq ($(VARIANT),bench)
-VCFLAGS := -O2 -DNDEBUG
-VLDFLAGS :=
+# The release build's flags without -g: the bench measures what ships.
+VCFLAGS := -O2 $(HARDEN_CFLAGS)
+VLDFLAGS := $(HARDEN_LDFLAGS)
 else
 $(error unknown VARIANT '$(VARIANT)': release, asan, fault or bench)
 endif

@@ -325,7 +325,7 @@ write_results() { # FILE
 		printf 'Machine: %s CPUs, %s, %s; load average %s at the start, %s at the end (other work shares this machine).\n' \
 			"$(nproc)" "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
 			"$(uname -sr)" "$LOAD0" "$LOAD1"
-		printf 'Run: %s, %s s in all; build: make VARIANT=bench (-O2 -DNDEBUG); %s.\n' \
+		printf 'Run: %s, %s s in all; build: make VARIANT=bench (the release flags without -g: -O2, hardening, full RELRO); %s.\n' \
 			"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$((END - START))" "$(emgap-bundle --version 2>/dev/null | head -n 1)"
 		printf 'Peers: %s; minisign %s; %s; xmlstarlet %s; %s.\n' "$(sha256sum --version | head -n 1)" \
 			"$(minisign -v 2>&1 | head -n 1 | sed 's/^minisign //')" "$(xmlsec1 --version | head -n 1)" \
