@@ -44,6 +44,8 @@ OUT=${BENCH_OUT:-$ROOT/bench/results.md}
 
 # shellcheck source=tests/lib/pki.sh
 . "$ROOT/tests/lib/pki.sh"
+# shellcheck source=tests/lib/orgkeys.sh
+. "$ROOT/tests/lib/orgkeys.sh"
 # shellcheck source=tests/lib/applyfix.sh
 . "$ROOT/tests/lib/applyfix.sh"
 # shellcheck source=tests/lib/https.sh

@@ -5,6 +5,7 @@
 # what they write, the audit log and its chain, bad arguments.
 . "$EMGAP_SRC/tests/lib/testlib.sh"
 . "$EMGAP_SRC/tests/lib/pki.sh"
+. "$EMGAP_SRC/tests/lib/orgkeys.sh"
 . "$EMGAP_SRC/tests/lib/admin.sh"
 
 adm_org "$T/org" || { fail "fixture" "PKI or org keys failed"; exit 1; }

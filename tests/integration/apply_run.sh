@@ -3,6 +3,7 @@
 # a CRLF Exchange 2019 server tree, the sim host backend.
 . "$EMGAP_SRC/tests/lib/testlib.sh"
 . "$EMGAP_SRC/tests/lib/pki.sh"
+. "$EMGAP_SRC/tests/lib/orgkeys.sh"
 . "$EMGAP_SRC/tests/lib/applyfix.sh"
 
 F=$T/fix

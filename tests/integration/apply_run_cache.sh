@@ -7,6 +7,7 @@
 # that rotates the root set still leaves that set in the state dir.
 . "$EMGAP_SRC/tests/lib/testlib.sh"
 . "$EMGAP_SRC/tests/lib/pki.sh"
+. "$EMGAP_SRC/tests/lib/orgkeys.sh"
 . "$EMGAP_SRC/tests/lib/applyfix.sh"
 
 F=$T/fix

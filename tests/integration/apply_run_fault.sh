@@ -6,6 +6,7 @@
 # The same walk over revert must end at the original bytes.
 . "$EMGAP_SRC/tests/lib/testlib.sh"
 . "$EMGAP_SRC/tests/lib/pki.sh"
+. "$EMGAP_SRC/tests/lib/orgkeys.sh"
 . "$EMGAP_SRC/tests/lib/applyfix.sh"
 # One variant is enough: the walk runs the fault build, not $EMGAP_BIN's.
 [ "$EMGAP_VARIANT" = release ] || exit 0

@@ -4,6 +4,7 @@
 # not on every hourly run.
 . "$EMGAP_SRC/tests/lib/testlib.sh"
 . "$EMGAP_SRC/tests/lib/pki.sh"
+. "$EMGAP_SRC/tests/lib/orgkeys.sh"
 . "$EMGAP_SRC/tests/lib/applyfix.sh"
 
 F=$T/fix

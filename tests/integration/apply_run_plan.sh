@@ -4,6 +4,7 @@
 # "patch -p1" in the server root to give what a real run writes.
 . "$EMGAP_SRC/tests/lib/testlib.sh"
 . "$EMGAP_SRC/tests/lib/pki.sh"
+. "$EMGAP_SRC/tests/lib/orgkeys.sh"
 . "$EMGAP_SRC/tests/lib/applyfix.sh"
 
 F=$T/fix

@@ -4,6 +4,7 @@
 # server's status file on the share after each run.
 . "$EMGAP_SRC/tests/lib/testlib.sh"
 . "$EMGAP_SRC/tests/lib/pki.sh"
+. "$EMGAP_SRC/tests/lib/orgkeys.sh"
 . "$EMGAP_SRC/tests/lib/https.sh"
 . "$EMGAP_SRC/tests/lib/applyfix.sh"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY

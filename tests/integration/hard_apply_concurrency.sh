@@ -7,6 +7,7 @@
 # what one uncontended run gives for the final settings.
 . "$EMGAP_SRC/tests/lib/testlib.sh"
 . "$EMGAP_SRC/tests/lib/pki.sh"
+. "$EMGAP_SRC/tests/lib/orgkeys.sh"
 . "$EMGAP_SRC/tests/lib/admin.sh"
 
 ROUNDS=${EMGAP_RACE_ROUNDS:-20}

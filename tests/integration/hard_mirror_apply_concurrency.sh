@@ -8,6 +8,7 @@
 # (exit 0, not accepted, keeps what it had) and takes it once it is whole.
 . "$EMGAP_SRC/tests/lib/testlib.sh"
 . "$EMGAP_SRC/tests/lib/pki.sh"
+. "$EMGAP_SRC/tests/lib/orgkeys.sh"
 . "$EMGAP_SRC/tests/lib/https.sh"
 . "$EMGAP_SRC/tests/lib/admin.sh"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
@@ -17,19 +18,12 @@ M=$T/m
 mirror_fixture "$M" || { fail "fixture" "PKI, TLS or nginx setup failed"; exit 1; }
 C=$M/mirror.conf
 WWW=$M/srv/www
-emgap-keys generate --public "$T/root.pub" --secret "$T/root.key" --no-passphrase >/dev/null 2>&1 &&
-	emgap-keys generate --public "$T/sign.pub" --secret "$T/sign.key" --no-passphrase >/dev/null 2>&1 &&
-	emgap-keys certify --root-secret "$T/root.key" --key "$T/sign.pub" --expires 2099-01-01 \
-		-o "$T/sign.cert" >/dev/null 2>&1 || { fail "org keys" "emgap-keys failed"; exit 1; }
+org_keys "$T" || { fail "org keys" "emgap-keys failed"; exit 1; }
 printf '\n[signing]\nsecret = %s\ncert = %s\n' "$T/sign.key" "$T/sign.cert" >>"$C"
 
 # The inside: a trust dir for the mirror's keys and vendor PKI, and a
 # server whose only source is the mirror's drop directory.
-mkdir -p "$T/org/trust/roots"
-cp "$T/root.pub" "$T/org/trust/roots/root.pub"
-cp "$M/pki/anchors.pem" "$T/org/trust/anchors.pem"
-printf '[org]\nthreshold = 1\n[vendor]\nanchors = anchors.pem\neku = 1.3.6.1.5.5.7.3.3\nsubject = CN=emgap Test Feed Signer\n' \
-	>"$T/org/trust/trust.conf"
+org_trust "$T/org/trust" "$T/root.pub" "$M/pki/anchors.pem" || { fail "fixture" "trust dir"; exit 1; }
 ADM_ORG=$T/org
 S=$T/s
 adm_server "$S" EXCH01 "$T/share" || { fail "fixture" "server tree"; exit 1; }

@@ -15,6 +15,7 @@
 # third publication (a changed feed) that also retires the oldest bundle.
 . "$EMGAP_SRC/tests/lib/testlib.sh"
 . "$EMGAP_SRC/tests/lib/pki.sh"
+. "$EMGAP_SRC/tests/lib/orgkeys.sh"
 . "$EMGAP_SRC/tests/lib/https.sh"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 # One variant is enough: the walk runs the fault build, not $EMGAP_BIN's.
@@ -38,15 +39,8 @@ M=$T/m
 mirror_fixture "$M" || { fail "fixture" "PKI, TLS or nginx setup failed"; exit 1; }
 C=$M/mirror.conf
 WWW=$M/srv/www
-emgap-keys generate --public "$T/root.pub" --secret "$T/root.key" --no-passphrase >/dev/null 2>&1 &&
-	emgap-keys generate --public "$T/sign.pub" --secret "$T/sign.key" --no-passphrase >/dev/null 2>&1 &&
-	emgap-keys certify --root-secret "$T/root.key" --key "$T/sign.pub" --expires 2099-01-01 \
-		-o "$T/sign.cert" >/dev/null 2>&1 || { fail "org keys" "emgap-keys failed"; exit 1; }
-mkdir -p "$T/trust/roots"
-cp "$T/root.pub" "$T/trust/roots/root.pub"
-cp "$M/pki/anchors.pem" "$T/trust/anchors.pem"
-printf '[org]\nthreshold = 1\n[vendor]\nanchors = anchors.pem\neku = 1.3.6.1.5.5.7.3.3\nsubject = CN=emgap Test Feed Signer\n' \
-	>"$T/trust/trust.conf"
+org_keys "$T" && org_trust "$T/trust" "$T/root.pub" "$M/pki/anchors.pem" ||
+	{ fail "org keys" "emgap-keys failed"; exit 1; }
 printf '\n[signing]\nsecret = %s\ncert = %s\n' "$T/sign.key" "$T/sign.cert" >>"$C"
 
 # serve_feed N: the server's feed becomes feed N (a new ETag too).

@@ -6,6 +6,7 @@
 # feed or an unreachable CRL publishes nothing and keeps the last bundle.
 . "$EMGAP_SRC/tests/lib/testlib.sh"
 . "$EMGAP_SRC/tests/lib/pki.sh"
+. "$EMGAP_SRC/tests/lib/orgkeys.sh"
 . "$EMGAP_SRC/tests/lib/https.sh"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
@@ -16,21 +17,9 @@ W=$M/srv/www
 
 # Organisation keys: a root, a bundle signing key certified by it, and the
 # trust directory an inside server would have.
-emgap-keys generate --public "$T/root.pub" --secret "$T/root.key" --no-passphrase >/dev/null 2>&1 &&
-	emgap-keys generate --public "$T/sign.pub" --secret "$T/sign.key" --no-passphrase >/dev/null 2>&1 &&
-	emgap-keys certify --root-secret "$T/root.key" --key "$T/sign.pub" --expires 2099-01-01 \
-		-o "$T/sign.cert" >/dev/null 2>&1 || { fail "org keys" "emgap-keys failed"; exit 1; }
-mkdir -p "$T/trust/roots" "$T/state"
-cp "$T/root.pub" "$T/trust/roots/root.pub"
-cp "$M/pki/anchors.pem" "$T/trust/anchors.pem"
-cat >"$T/trust/trust.conf" <<EOF
-[org]
-threshold = 1
-[vendor]
-anchors = anchors.pem
-eku = 1.3.6.1.5.5.7.3.3
-subject = CN=emgap Test Feed Signer
-EOF
+org_keys "$T" && org_trust "$T/trust" "$T/root.pub" "$M/pki/anchors.pem" ||
+	{ fail "org keys" "emgap-keys failed"; exit 1; }
+mkdir -p "$T/state"
 cat >>"$C" <<EOF
 
 [signing]

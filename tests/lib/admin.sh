@@ -1,5 +1,5 @@
 # admin.sh - fixtures for emgap-apply's admin tests (sourced, POSIX sh,
-# after testlib.sh and pki.sh).
+# after testlib.sh, pki.sh and orgkeys.sh).
 #
 #   adm_org DIR            vendor test PKI, organisation keys, trust dir
 #   adm_bundle DIR SEQ OUT a signed bundle of the admin feed (sequence SEQ)
@@ -107,20 +107,7 @@ adm_org() {
 	cp -r "$_ad/pki/crl" "$_ad/pkidir/crl" || return 1
 	adm_feed "$_ad/feed.xml"
 	pki_sign_feed "$_ad/pki" signer "$_ad/feed.xml" "$_ad/feed.signed.xml" || return 1
-	emgap-keys generate --public "$_ad/root.pub" --secret "$_ad/root.key" --no-passphrase >/dev/null 2>&1 &&
-		emgap-keys generate --public "$_ad/sign.pub" --secret "$_ad/sign.key" --no-passphrase >/dev/null 2>&1 &&
-		emgap-keys certify --root-secret "$_ad/root.key" --key "$_ad/sign.pub" --expires 2099-01-01 \
-			-o "$_ad/sign.cert" >/dev/null 2>&1 || return 1
-	cp "$_ad/root.pub" "$_ad/trust/roots/root.pub" &&
-		cp "$_ad/pki/anchors.pem" "$_ad/trust/anchors.pem" || return 1
-	cat >"$_ad/trust/trust.conf" <<EOF
-[org]
-threshold = 1
-[vendor]
-anchors = anchors.pem
-eku = 1.3.6.1.5.5.7.3.3
-subject = CN=emgap Test Feed Signer
-EOF
+	org_keys "$_ad" && org_trust "$_ad/trust" "$_ad/root.pub" "$_ad/pki/anchors.pem" || return 1
 	ADM_ORG=$_ad
 }
 

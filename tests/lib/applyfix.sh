@@ -167,20 +167,7 @@ apply_fixture() { # DIR
 	af_d=$1
 	mkdir -p "$af_d/src" "$af_d/trust/roots" || return 1
 	pki_make "$af_d/pki" http://127.0.0.1:9/crl >/dev/null 2>&1 || return 1
-	emgap-keys generate --public "$af_d/root.pub" --secret "$af_d/root.key" --no-passphrase >/dev/null 2>&1 &&
-		emgap-keys generate --public "$af_d/sign.pub" --secret "$af_d/sign.key" --no-passphrase >/dev/null 2>&1 &&
-		emgap-keys certify --root-secret "$af_d/root.key" --key "$af_d/sign.pub" --expires 2099-01-01 \
-			-o "$af_d/sign.cert" >/dev/null 2>&1 || return 1
-	cp "$af_d/root.pub" "$af_d/trust/roots/root.pub"
-	cp "$af_d/pki/anchors.pem" "$af_d/trust/anchors.pem"
-	cat >"$af_d/trust/trust.conf" <<EOF
-[org]
-threshold = 1
-[vendor]
-anchors = anchors.pem
-eku = 1.3.6.1.5.5.7.3.3
-subject = CN=emgap Test Feed Signer
-EOF
+	org_keys "$af_d" && org_trust "$af_d/trust" "$af_d/root.pub" "$af_d/pki/anchors.pem" || return 1
 	apply__tree "$af_d/root" || return 1
 	apply__feed_xml >"$af_d/feed.xml"
 	apply_feed "$af_d" signed "$af_d/feed.xml" || return 1
