@@ -22,11 +22,19 @@ typedef struct check_ctx {
 		fflush(stdout);                                                        \
 	} while (0)
 
-/* Directory for scratch files: the runner's per-test TEST_TMP. */
+/* Directory for scratch files: the runner's per-test TEST_TMP, which it
+ * removes afterwards. Run by hand without one, a test would litter the
+ * current directory, so it stops instead. */
 static inline const char *check_tmpdir(void)
 {
 	const char *t = getenv("TEST_TMP");
-	return (t != NULL && t[0] != '\0') ? t : ".";
+
+	if (t == NULL || t[0] == '\0') {
+		fprintf(stderr, "TEST_TMP is not set: run this test through tests/run.sh, or set TEST_TMP "
+				"to an empty scratch directory\n");
+		exit(2);
+	}
+	return t;
 }
 
 #endif
