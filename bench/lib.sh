@@ -1,6 +1,6 @@
 # lib.sh - helpers for bench/run.sh (sourced, POSIX sh).
 #
-#   hf JSON RUNS [--prepare CMD] NAME CMD [NAME CMD [NAME CMD]]
+#   hf JSON RUNS [--prepare CMD] NAME CMD [NAME CMD [NAME CMD [NAME CMD]]]
 #                       times the commands with hyperfine, RUNS runs each,
 #                       in two passes of opposite order
 #   med JSON NAME       median seconds of command NAME over all its runs
@@ -37,8 +37,12 @@ hf() {
 		hf_pass "$_json.1" "$_half" "$_prep" -n "$1" "$2" -n "$3" "$4" -n "$5" "$6" &&
 			hf_pass "$_json.2" "$_half" "$_prep" -n "$5" "$6" -n "$3" "$4" -n "$1" "$2" || return 1
 		;;
+	8)
+		hf_pass "$_json.1" "$_half" "$_prep" -n "$1" "$2" -n "$3" "$4" -n "$5" "$6" -n "$7" "$8" &&
+			hf_pass "$_json.2" "$_half" "$_prep" -n "$7" "$8" -n "$5" "$6" -n "$3" "$4" -n "$1" "$2" || return 1
+		;;
 	*)
-		say "hf: one to three NAME CMD pairs"
+		say "hf: one to four NAME CMD pairs"
 		return 1
 		;;
 	esac

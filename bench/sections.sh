@@ -213,18 +213,29 @@ bench_apply() {
 	cp -R "$d/root" "$d/root.applied" || return 1
 	emgap-apply run --config "$d/apply.conf" >"$d/idle.out" 2>&1 || { say "idle run failed: $(cat "$d/idle.out")"; return 1; }
 	diff -r "$d/root.applied" "$d/root" >/dev/null || { say "idle run changed the server tree"; return 1; }
+	# The floor under process start: an empty program that needs the same
+	# shared libraries as emgap-apply (its DT_NEEDED list, in order),
+	# linked the same way (full RELRO), so that the dynamic loader's share
+	# is measured rather than asserted.
+	needed=$(readelf -d "$BIN/emgap-apply" | sed -n 's/.*Shared library: \[\(.*\)\]/-l:\1/p' | grep -v -- '-l:libc\.so')
+	nlibs=$(ldd "$BIN/emgap-apply" | grep -c '=>')
+	printf 'int main(void)\n{\n\treturn 0;\n}\n' >"$d/empty.c"
+	${CC:-cc} -O2 -o "$d/empty" "$d/empty.c" -Wl,-z,relro -Wl,-z,now -Wl,--no-as-needed $needed ||
+		{ say "cannot link the empty program against: $needed"; return 1; }
 	hf "$d/idle.json" 100 emgap "emgap-apply run --config $d/apply.conf" true /bin/true \
-		start "emgap-apply --version" || return 1
+		start "emgap-apply --version" empty "$d/empty" || return 1
 	e=$(med "$d/idle.json" emgap)
 	t=$(med "$d/idle.json" true)
 	v=$(med "$d/idle.json" start)
+	z=$(med "$d/idle.json" empty)
 	met=$(leratio "$e" "$t" 5)
 	row "idle hourly run (nothing new, no drift) vs /bin/true" "$(ms "$e")" "$(ms "$t")" "$(ratio "$e" "$t")" "≤ 5.00×" "$met"
 	row "of which process start (emgap-apply --version)" "$(ms "$v")" "$(ms "$t")" "$(ratio "$v" "$t")" "—" "—"
+	row "empty program needing the same $nlibs shared objects" "$(ms "$z")" "$(ms "$t")" "$(ratio "$z" "$t")" "—" "—"
 	[ "$met" = yes ] || profile "idle hourly run" emgap-apply run --config "$d/apply.conf"
 	r=$(rss emgap-apply run --config "$d/apply.conf") || return 1
 	row "idle hourly run, peak RSS" "$(mib "$r")" "—" "—" "—" "—"
-	note "First apply: samples/feeds/mitigations.xml on a copy of samples/exchange2019 as Exchange 2019 CU11 (M1, BEC2021 and AP1 apply: 5 actions, PING1 and UM1 recorded too), the tree and state reset before each run. Idle: the same server right after, the bundle already accepted, nothing drifted (checked: the run changes no file)."
+	note "First apply: samples/feeds/mitigations.xml on a copy of samples/exchange2019 as Exchange 2019 CU11 (M1, BEC2021 and AP1 apply: 5 actions, PING1 and UM1 recorded too), the tree and state reset before each run. Idle: the same server right after, the bundle already accepted, nothing drifted (checked: the run changes no file). The empty program is main() { return 0; } linked with -z now against emgap-apply's own DT_NEEDED list: what loading those libraries costs before any emgap code runs."
 }
 
 # ---- fleet ----------------------------------------------------------------------
