@@ -81,7 +81,7 @@ unit_part = $(firstword $(subst _, ,$(notdir $(basename $(1)))))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps check demo bench bench-tools fuzz fuzz-build install clean tests $(PARTS) $(addprefix check-,$(PARTS))
-all: $(foreach p,$(PROGS),$(B)/bin/emgap-$(p))
+all: $(foreach p,$(PROGS),$(B)/bin/emgap-$(p)) $(B)/bin/emgap-apply-engine
 
 # V=1 shows whole command lines.
 Q := $(if $(V),,@)
@@ -105,7 +105,19 @@ $(B)/bin/emgap-$(1): $(B)/obj/$(1)/main.o $(call dep_libs,$(1))
 	@$(if $(V),,echo "  LD      $$@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(PKG_LIBS)
 endef
-$(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
+$(foreach p,$(filter-out apply,$(PROGS)),$(eval $(call prog_rules,$(p))))
+
+# emgap-apply is a small front (apply/front/main.c): an idle hourly run
+# ends there with libc and libcrypto only (--as-needed drops the rest);
+# everything else executes emgap-apply-engine, the program of apply/main.c.
+$(B)/bin/emgap-apply: $(B)/obj/apply/front/main.o $(call dep_libs,apply)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/bin/emgap-apply-engine: $(B)/obj/apply/main.o $(call dep_libs,apply)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 define unit_rules
 $(B)/tests/$(notdir $(basename $(1))): $(B)/obj/$(basename $(1)).o $(call dep_libs,$(call unit_part,$(1)))
@@ -135,7 +147,7 @@ tests: all $(UNIT_BINS) $(FUZZ_BINS)
 
 # Per-part targets: the part's program (if any) and its unit tests.
 define part_targets
-$(1): $(if $(filter $(1),$(PROGS)),$(B)/bin/emgap-$(1)) $(filter $(B)/tests/$(1)_%,$(UNIT_BINS)) $(call lib_file,$(1))
+$(1): $(if $(filter $(1),$(PROGS)),$(B)/bin/emgap-$(1)) $(if $(filter apply,$(1)),$(B)/bin/emgap-apply-engine) $(filter $(B)/tests/$(1)_%,$(UNIT_BINS)) $(call lib_file,$(1))
 check-$(1): $(1)
 	@tests/run.sh --only $(1) $(VARIANT)
 endef
@@ -205,6 +217,8 @@ bench:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 0755 $(foreach p,$(PROGS),$(B)/bin/emgap-$(p)) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/libexec/emgap
+	install -m 0755 $(B)/bin/emgap-apply-engine $(DESTDIR)$(PREFIX)/libexec/emgap/
 	install -m 0644 $(wildcard docs/man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	$(if $(wildcard docs/man/*.5),install -m 0644 $(wildcard docs/man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/)
 

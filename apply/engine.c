@@ -10,6 +10,7 @@
 #include "apply/engine_feed.h"
 #include "apply/engine_int.h"
 #include "apply/fleet.h"
+#include "apply/idle.h"
 #include "apply/policy.h"
 #include "apply/report.h"
 #include "apply/source.h"
@@ -239,6 +240,10 @@ static void watch_settings(emg_run *r, emg_err *err)
 		emg_file_sig(r->cfg->org_settings, sig);
 		emg_state_watch_add(&r->st, r->cfg->org_settings, sig, err);
 	}
+	/* The cached feed: the front program's idle run does not read it. */
+	snprintf(path, sizeof path, "%s/feed", r->dir);
+	emg_file_sig(path, sig);
+	emg_state_watch_add(&r->st, path, sig, err);
 	if (strcmp(r->cfg->backend, "sim") == 0) {
 		snprintf(path, sizeof path, "%s/%s", r->cfg->root, EMG_SIM_FILE);
 		emg_file_sig(path, sig);
@@ -263,24 +268,6 @@ static int build_watch(emg_run *r, emg_err *err)
 			return err->code;
 	}
 	return EMG_OK;
-}
-
-static int is_idle(const emg_run *r)
-{
-	char sig[128];
-	size_t i;
-
-	if (r->st.watch_count == 0 || r->st.last_result != EMG_OK)
-		return 0;
-	for (i = 0; i < r->st.count; i++)
-		if (r->st.actions[i].pending)
-			return 0;
-	for (i = 0; i < r->st.watch_count; i++) {
-		emg_file_sig(r->st.watch[i].path, sig);
-		if (strcmp(sig, r->st.watch[i].sig) != 0)
-			return 0;
-	}
-	return 1;
 }
 
 /* ---- deciding and applying ------------------------------------------------------ */
@@ -469,7 +456,7 @@ int emg_engine_run(const emg_apply_config *cfg, const emg_run_opts *opts, emg_er
 			emg_state_mark_checked(r.dir, now, err);
 		goto out;
 	}
-	if (rc == EMG_OK && !rf.new_bundle && !r.dry_run && is_idle(&r)) {
+	if (rc == EMG_OK && !rf.new_bundle && !r.dry_run && emg_idle_holds(&r.st)) {
 		/* Same bundle, same settings, no file touched since: the
 		 * outcome cannot differ from the last run's. A bundle skipped
 		 * just now must still be remembered, or every hourly run would

@@ -261,6 +261,8 @@ int emg_hash_cache_sha256(emg_hash_cache *hc, const char *path, char out[65], em
 		}
 	}
 	out[0] = '\0';
+	if (hc->lookup_only)
+		return emg_fail(err, EMG_EIO, "%s: not in the hash cache under its present signature", path);
 	/* Taken before reading: a change after it gets later times. */
 	if (clock_gettime(CLOCK_REALTIME, &now) != 0)
 		now.tv_sec = now.tv_nsec = 0; /* then nothing has settled */

@@ -39,6 +39,7 @@ typedef struct emg_hash_cache {
 	size_t n, sorted;
 	uint8_t *text;        /* the file as read: a save that changes nothing writes nothing */
 	size_t text_len;
+	int lookup_only;      /* set by the caller: never read a file (a miss is EMG_EIO) */
 } emg_hash_cache;
 
 /* Never fails: a cache that cannot be read or parsed is empty. */

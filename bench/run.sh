@@ -31,7 +31,7 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy
 LC_ALL=C TZ=UTC
 export LC_ALL TZ
 
-for p in bin/emgap-bundle bin/emgap-apply bin/emgap-mirror bin/emgap-keys bench/iisedit; do
+for p in bin/emgap-bundle bin/emgap-apply bin/emgap-apply-engine bin/emgap-mirror bin/emgap-keys bench/iisedit; do
 	[ -x "$ROOT/build/bench/$p" ] || { echo "bench: build/bench/$p missing (make VARIANT=bench bench-tools)" >&2; exit 2; }
 done
 for p in hyperfine jq python3 sha256sum minisign xmlsec1 xmlstarlet nginx curl openssl; do

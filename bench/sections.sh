@@ -232,10 +232,15 @@ bench_apply() {
 	row "idle hourly run (nothing new, no drift) vs /bin/true" "$(ms "$e")" "$(ms "$t")" "$(ratio "$e" "$t")" "≤ 5.00×" "$met"
 	row "of which process start (emgap-apply --version)" "$(ms "$v")" "$(ms "$t")" "$(ratio "$v" "$t")" "—" "—"
 	row "empty program needing the same $nlibs shared objects" "$(ms "$z")" "$(ms "$t")" "$(ratio "$z" "$t")" "—" "—"
+	# Every run with work to do becomes the engine (apply/front/main.c).
+	hf "$d/engine.json" 100 engine "emgap-apply-engine --version" true /bin/true || return 1
+	g=$(med "$d/engine.json" engine)
+	t=$(med "$d/engine.json" true)
+	row "engine start (emgap-apply-engine --version)" "$(ms "$g")" "$(ms "$t")" "$(ratio "$g" "$t")" "—" "—"
 	[ "$met" = yes ] || profile "idle hourly run" emgap-apply run --config "$d/apply.conf"
 	r=$(rss emgap-apply run --config "$d/apply.conf") || return 1
 	row "idle hourly run, peak RSS" "$(mib "$r")" "—" "—" "—" "—"
-	note "First apply: samples/feeds/mitigations.xml on a copy of samples/exchange2019 as Exchange 2019 CU11 (M1, BEC2021 and AP1 apply: 5 actions, PING1 and UM1 recorded too), the tree and state reset before each run. Idle: the same server right after, the bundle already accepted, nothing drifted (checked: the run changes no file). The empty program is main() { return 0; } linked with -z now against emgap-apply's own DT_NEEDED list: what loading those libraries costs before any emgap code runs."
+	note "First apply: samples/feeds/mitigations.xml on a copy of samples/exchange2019 as Exchange 2019 CU11 (M1, BEC2021 and AP1 apply: 5 actions, PING1 and UM1 recorded too), the tree and state reset before each run. Idle: the same server right after, the bundle already accepted, nothing drifted (checked: the run changes no file). emgap-apply is a small front that ends an idle run itself and hands every other run to emgap-apply-engine by exec (apply/front/main.c); the empty program is main() { return 0; } linked with -z now against the front's own DT_NEEDED list: what loading those libraries costs before any emgap code runs."
 }
 
 # ---- fleet ----------------------------------------------------------------------

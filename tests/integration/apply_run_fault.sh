@@ -11,13 +11,15 @@
 # One variant is enough: the walk runs the fault build, not $EMGAP_BIN's.
 [ "$EMGAP_VARIANT" = release ] || exit 0
 
-# The binary is copied: a parallel build must not relink it mid-walk.
+# The binary is copied: a parallel build must not relink it mid-walk. It
+# is the engine, which does all of a run's writing; emgap-apply, the front,
+# only ends idle runs (apply_front.sh) and hands every other run to it.
 FB=$T/emgap-apply-fault
-if make -s -C "$EMGAP_SRC" VARIANT=fault build/fault/bin/emgap-apply >"$T/make.log" 2>&1 &&
-	cp "$EMGAP_SRC/build/fault/bin/emgap-apply" "$FB"; then
-	pass "fault build of emgap-apply"
+if make -s -C "$EMGAP_SRC" VARIANT=fault build/fault/bin/emgap-apply-engine >"$T/make.log" 2>&1 &&
+	cp "$EMGAP_SRC/build/fault/bin/emgap-apply-engine" "$FB"; then
+	pass "fault build of emgap-apply-engine"
 else
-	fail "fault build of emgap-apply" "$(tail -5 "$T/make.log")"
+	fail "fault build of emgap-apply-engine" "$(tail -5 "$T/make.log")"
 	exit 1
 fi
 

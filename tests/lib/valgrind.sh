@@ -18,7 +18,10 @@
 VALGRIND_TESTS=${VALGRIND_TESTS:-"bundle_happy mirror_pipeline apply_run demo_end_to_end"}
 
 # valgrind_wrappers ROOT DIR: writes DIR/emgap-* wrappers around
-# ROOT/build/release/bin/emgap-*.
+# ROOT/build/release/bin/emgap-*. Children are traced: emgap-apply hands
+# every run with work to do to emgap-apply-engine by exec, in the same
+# process, whose report then replaces the front's (the front's own code
+# is checked on the idle runs it ends by itself).
 valgrind_wrappers() {
 	_vr=$1 _vd=$2
 	mkdir -p "$_vd" || return 1
@@ -29,7 +32,7 @@ valgrind_wrappers() {
 #!/bin/sh
 # emgap's valgrind pass (tests/lib/valgrind.sh): $_vn under memcheck.
 : "\${EMGAP_VALGRIND_LOGS:?set by tests/run.sh}"
-exec valgrind -q --error-exitcode=99 --leak-check=full \\
+exec valgrind -q --error-exitcode=99 --leak-check=full --trace-children=yes \\
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \\
 	--track-fds=no --num-callers=30 --suppressions="$_vr/tests/valgrind.supp" \\
 	--log-file="\$EMGAP_VALGRIND_LOGS/$_vn.%p.log" "$_vp" "\$@"
