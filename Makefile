@@ -99,25 +99,20 @@ $(call lib_file,$(1)): $(call lib_objs,$(1))
 endef
 $(foreach p,$(PARTS),$(eval $(call part_rules,$(p))))
 
+# prog_rules NAME MAIN-OBJECT PART: build/<variant>/bin/NAME from its main
+# and the libraries PART depends on.
 define prog_rules
-$(B)/bin/emgap-$(1): $(B)/obj/$(1)/main.o $(call dep_libs,$(1))
+$(B)/bin/$(1): $(2) $(call dep_libs,$(3))
 	@mkdir -p $$(dir $$@)
 	@$(if $(V),,echo "  LD      $$@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(PKG_LIBS)
 endef
-$(foreach p,$(filter-out apply,$(PROGS)),$(eval $(call prog_rules,$(p))))
-
+$(foreach p,$(filter-out apply,$(PROGS)),$(eval $(call prog_rules,emgap-$(p),$(B)/obj/$(p)/main.o,$(p))))
 # emgap-apply is a small front (apply/front/main.c): an idle hourly run
 # ends there with libc and libcrypto only (--as-needed drops the rest);
 # everything else executes emgap-apply-engine, the program of apply/main.c.
-$(B)/bin/emgap-apply: $(B)/obj/apply/front/main.o $(call dep_libs,apply)
-	@mkdir -p $(dir $@)
-	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
-$(B)/bin/emgap-apply-engine: $(B)/obj/apply/main.o $(call dep_libs,apply)
-	@mkdir -p $(dir $@)
-	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(eval $(call prog_rules,emgap-apply,$(B)/obj/apply/front/main.o,apply))
+$(eval $(call prog_rules,emgap-apply-engine,$(B)/obj/apply/main.o,apply))
 
 define unit_rules
 $(B)/tests/$(notdir $(basename $(1))): $(B)/obj/$(basename $(1)).o $(call dep_libs,$(call unit_part,$(1)))
