@@ -5,6 +5,7 @@
 #include "apply/cmds.h"
 #include "apply/config.h"
 #include "apply/engine.h"
+#include "apply/run_args.h"
 #include "err.h"
 
 static const char run_usage[] =
@@ -20,34 +21,25 @@ static int usage_err(const char *usage, const char *what, const char *arg)
 
 int emg_apply_cmd_run(int argc, char **argv)
 {
-	const char *config = EMG_APPLY_CONFIG_DEFAULT;
+	emg_run_args a;
 	emg_run_opts opts;
 	emg_apply_config cfg;
 	emg_err err;
-	int i, rc;
+	int rc;
 
+	if (emg_run_args_parse(argc, argv, &a) != 0)
+		return usage_err(run_usage, "run: unexpected argument", a.bad);
+	if (a.help) {
+		fputs(run_usage, stdout);
+		return EMG_OK;
+	}
 	memset(&opts, 0, sizeof opts);
 	opts.out = stdout;
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--dry-run") == 0) {
-			opts.dry_run = 1;
-		} else if (strcmp(argv[i], "--quiet") == 0) {
-			opts.quiet = 1;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(run_usage, stdout);
-			return EMG_OK;
-		} else if ((strcmp(argv[i], "--bundle") == 0 || strcmp(argv[i], "--config") == 0) &&
-			   i + 1 < argc) {
-			if (argv[i][2] == 'b')
-				opts.bundle = argv[++i];
-			else
-				config = argv[++i];
-		} else {
-			return usage_err(run_usage, "run: unexpected argument", argv[i]);
-		}
-	}
+	opts.dry_run = a.dry_run;
+	opts.quiet = a.quiet;
+	opts.bundle = a.bundle;
 	emg_err_clear(&err);
-	rc = emg_apply_config_load(config, &cfg, &err);
+	rc = emg_apply_config_load(a.config, &cfg, &err);
 	if (rc != EMG_OK) {
 		emg_err_print("emgap-apply", &err);
 		return rc;

@@ -463,11 +463,8 @@ int emg_engine_run(const emg_apply_config *cfg, const emg_run_opts *opts, emg_er
 		 * verify it again and log the same event 1008. */
 		if (rf.skips_added > 0)
 			rc = emg_run_save(&r, err);
-		emg_state_mark_checked(r.dir, now, NULL);
-		publish(&r);
-		if (rc == EMG_OK && r.out != NULL && !r.quiet)
-			fprintf(r.out, "no change since the last run (sequence %llu)\n",
-				(unsigned long long)r.st.sequence);
+		emg_idle_finish(r.cfg, &r.st, &r.ss, r.org_enabled, now, &r.ev,
+				rc == EMG_OK && !r.quiet ? r.out : NULL);
 		goto out;
 	}
 	if (rc == EMG_OK) {

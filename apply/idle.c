@@ -57,20 +57,15 @@ static int sources_quiet(const emg_apply_config *cfg, const emg_state *st, emg_h
 	return quiet;
 }
 
-/* The engine's idle path (engine.c): last-check, the fleet status, the
- * line. */
-static void finish_idle(const emg_apply_config *cfg, const emg_state *st, const emg_server_settings *ss,
-			int org_enabled, time_t now, FILE *out)
+void emg_idle_finish(const emg_apply_config *cfg, const emg_state *st, const emg_server_settings *ss,
+		     int org_enabled, time_t now, emg_events *ev, FILE *out)
 {
-	emg_events ev;
 	emg_err e;
 
 	emg_err_clear(&e);
 	emg_state_mark_checked(cfg->state_dir, now, NULL);
-	if (emg_fleet_publish(cfg, st, ss, org_enabled, now, &e) != EMG_OK) {
-		emg_events_init(&ev, cfg->state_dir, cfg->log_syslog, cfg->log_max_bytes, cfg->log_keep);
-		emg_event(&ev, EMG_EVENT_ERROR, "cannot write the status file: %s", e.msg);
-	}
+	if (emg_fleet_publish(cfg, st, ss, org_enabled, now, &e) != EMG_OK)
+		emg_event(ev, EMG_EVENT_ERROR, "cannot write the status file: %s", e.msg);
 	if (out != NULL)
 		fprintf(out, "no change since the last run (sequence %llu)\n", (unsigned long long)st->sequence);
 }
@@ -109,8 +104,12 @@ int emg_idle_run(const emg_apply_config *cfg, time_t now, FILE *out)
 			(void)emg_hash_cache_save(&hc, NULL);
 		emg_hash_cache_free(&hc);
 	}
-	if (idle)
-		finish_idle(cfg, &st, &ss, org_enabled, now, out);
+	if (idle) {
+		emg_events ev;
+
+		emg_events_init(&ev, cfg->state_dir, cfg->log_syslog, cfg->log_max_bytes, cfg->log_keep);
+		emg_idle_finish(cfg, &st, &ss, org_enabled, now, &ev, out);
+	}
 	emg_server_settings_free(&ss);
 	emg_state_free(&st);
 	emg_state_unlock(&lk);

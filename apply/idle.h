@@ -21,10 +21,17 @@
 #include <time.h>
 
 #include "apply/config.h"
+#include "apply/events.h"
 #include "apply/state.h"
 
 /* 1 when the state says the last run's outcome still stands. */
 int emg_idle_holds(const emg_state *st);
+
+/* What an idle run does, the engine's and the front's alike: touch
+ * last-check, publish the fleet status (a failure is an event on ev, not
+ * an error) and, when out is not NULL, say "no change". */
+void emg_idle_finish(const emg_apply_config *cfg, const emg_state *st, const emg_server_settings *ss,
+		     int org_enabled, time_t now, emg_events *ev, FILE *out);
 
 /* 1: the run was idle and is done; 0: the engine must run (something is
  * new or changed, or something could not be read: the engine reports

@@ -11,52 +11,34 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "apply/config.h"
 #include "apply/idle.h"
+#include "apply/run_args.h"
 #include "err.h"
 #include "version.h"
 
 #define ENGINE "emgap-apply-engine"
 
-/* `run`, with at most --config FILE and --quiet: the only form the front
- * answers itself. */
-static int plain_run(int argc, char **argv, const char **config, int *quiet)
-{
-	int i;
-
-	if (argc < 2 || strcmp(argv[1], "run") != 0)
-		return 0;
-	*config = EMG_APPLY_CONFIG_DEFAULT;
-	*quiet = 0;
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--quiet") == 0)
-			*quiet = 1;
-		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			*config = argv[++i];
-		else
-			return 0;
-	}
-	return 1;
-}
-
+/* A plain `run` (no --dry-run, --bundle or --help): the only command the
+ * front may end itself. */
 static int try_idle(int argc, char **argv)
 {
-	const char *config;
 	emg_apply_config cfg;
+	emg_run_args a;
 	emg_err err;
-	int quiet, idle;
+	int idle;
 
-	if (!plain_run(argc, argv, &config, &quiet))
+	if (argc < 2 || strcmp(argv[1], "run") != 0 || emg_run_args_parse(argc - 1, argv + 1, &a) != 0 ||
+	    a.help || a.dry_run || a.bundle != NULL)
 		return 0;
 	emg_err_clear(&err);
-	if (emg_apply_config_load(config, &cfg, &err) != EMG_OK)
+	if (emg_apply_config_load(a.config, &cfg, &err) != EMG_OK)
 		return 0; /* the engine says what is wrong with it */
-	idle = emg_idle_run(&cfg, time(NULL), quiet ? NULL : stdout);
+	idle = emg_idle_run(&cfg, time(NULL), a.quiet ? NULL : stdout);
 	emg_apply_config_free(&cfg);
 	return idle;
 }
