@@ -1,6 +1,6 @@
 # lib.sh - helpers for bench/run.sh (sourced, POSIX sh).
 #
-#   hf JSON RUNS [--prepare CMD] NAME CMD [NAME CMD [NAME CMD [NAME CMD]]]
+#   hf JSON RUNS [--prepare CMD] NAME CMD [NAME CMD...]
 #                       times the commands with hyperfine, RUNS runs each,
 #                       in two passes of opposite order
 #   med JSON NAME       median seconds of command NAME over all its runs
@@ -13,6 +13,11 @@
 #
 # The table is kept in $W/rows (tab-separated), the notes in $W/notes.
 
+# hf__q STRING: STRING quoted for eval.
+hf__q() {
+	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
 hf() {
 	_json=$1 _runs=$2 _prep=""
 	shift 2
@@ -20,32 +25,27 @@ hf() {
 		_prep=$2
 		shift 2
 	fi
+	if [ $# -lt 2 ] || [ $(($# % 2)) -ne 0 ]; then
+		say "hf: NAME CMD pairs expected"
+		return 1
+	fi
 	# hyperfine runs all of one command, then all of the next: a load
 	# change in between would fall on one side only. Two passes, the
 	# second in the reverse order, spread it over both sides.
-	_half=$(((_runs + 1) / 2))
-	case $# in
-	2)
-		hf_pass "$_json.1" "$_runs" "$_prep" -n "$1" "$2" || return 1
+	_pairs=$(($# / 2)) _fwd="" _rev=""
+	while [ $# -gt 0 ]; do
+		_p="-n $(hf__q "$1") $(hf__q "$2")"
+		_fwd="$_fwd $_p" _rev="$_p $_rev"
+		shift 2
+	done
+	if [ "$_pairs" -eq 1 ]; then
+		eval "hf_pass \"\$_json.1\" \"\$_runs\" \"\$_prep\" $_fwd" || return 1
 		: >"$_json.2"
-		;;
-	4)
-		hf_pass "$_json.1" "$_half" "$_prep" -n "$1" "$2" -n "$3" "$4" &&
-			hf_pass "$_json.2" "$_half" "$_prep" -n "$3" "$4" -n "$1" "$2" || return 1
-		;;
-	6)
-		hf_pass "$_json.1" "$_half" "$_prep" -n "$1" "$2" -n "$3" "$4" -n "$5" "$6" &&
-			hf_pass "$_json.2" "$_half" "$_prep" -n "$5" "$6" -n "$3" "$4" -n "$1" "$2" || return 1
-		;;
-	8)
-		hf_pass "$_json.1" "$_half" "$_prep" -n "$1" "$2" -n "$3" "$4" -n "$5" "$6" -n "$7" "$8" &&
-			hf_pass "$_json.2" "$_half" "$_prep" -n "$7" "$8" -n "$5" "$6" -n "$3" "$4" -n "$1" "$2" || return 1
-		;;
-	*)
-		say "hf: one to four NAME CMD pairs"
-		return 1
-		;;
-	esac
+	else
+		_half=$(((_runs + 1) / 2))
+		eval "hf_pass \"\$_json.1\" \"\$_half\" \"\$_prep\" $_fwd" &&
+			eval "hf_pass \"\$_json.2\" \"\$_half\" \"\$_prep\" $_rev" || return 1
+	fi
 	cat "$_json.1" "$_json.2" >"$_json"
 }
 
