@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "bundle/archive.h"
+#include "bundle/bundle.h"
 #include "bundle/state.h"
 #include "check.h"
 #include "fileio.h"
@@ -245,6 +246,38 @@ static void state_tests(check_ctx *c)
 	      "state: truncated file refused");
 }
 
+/* emg_bundle_accept: the sequence file from a verifying pass's info; a
+ * root rotation cannot be accepted that way. */
+static void accept_tests(check_ctx *c)
+{
+	char dir[512];
+	emg_bundle_info info;
+	emg_seq_state back;
+	emg_err err;
+
+	path_of(dir, sizeof dir, "accept");
+	memset(&info, 0, sizeof info);
+	info.sequence = 42;
+	memset(info.sha256, 'b', 64);
+	CHECK(c, emg_bundle_accept(dir, &info, 1764093600, &err) == EMG_OK &&
+			 emg_seq_state_load(dir, &back, &err) == EMG_OK && back.present && back.sequence == 42 &&
+			 back.accepted == 1764093600 && strcmp(back.sha256, info.sha256) == 0,
+	      "accept: sequence, time and file hash recorded");
+	info.sequence = 43;
+	info.nothing_new = 1;
+	CHECK(c, emg_bundle_accept(dir, &info, 1764093700, &err) == EMG_OK &&
+			 emg_seq_state_load(dir, &back, &err) == EMG_OK && back.sequence == 42,
+	      "accept: nothing new writes nothing");
+	info.nothing_new = 0;
+	info.rotated = 1;
+	emg_err_clear(&err);
+	CHECK(c, emg_bundle_accept(dir, &info, 1764093800, &err) == EMG_EUSAGE &&
+			 strstr(err.msg, "rotates the root set") != NULL,
+	      "accept: a root rotation is refused, with the reason");
+	CHECK(c, emg_seq_state_load(dir, &back, &err) == EMG_OK && back.sequence == 42,
+	      "accept: the refused rotation changed nothing");
+}
+
 int main(void)
 {
 	check_ctx c = {0};
@@ -252,5 +285,6 @@ int main(void)
 	tar_tests(&c);
 	digest_tests(&c);
 	state_tests(&c);
+	accept_tests(&c);
 	return c.failed ? 1 : 0;
 }
