@@ -210,7 +210,7 @@ static int choose_feed(emg_run *r, const char *only, run_feed *rf, emg_err *err)
 	if (rf->feed == NULL && rf->skip_errors > 0)
 		return emg_fail(err, rf->last_code ? rf->last_code : EMG_EVERIFY,
 				"no bundle verifies: %s", rf->last_msg);
-	if (rf->feed != NULL && r->st.bundle_expires != 0 && r->now > r->st.bundle_expires) {
+	if (rf->feed != NULL && emg_state_bundle_expired(&r->st, r->now)) {
 		char ts[EMG_TIME_LEN];
 		emg_time_format(r->st.bundle_expires, ts);
 		feed_free(rf);

@@ -4,7 +4,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apply/events.h"
 #include "apply/fleet.h"
 #include "apply/source.h"
 
@@ -92,7 +91,7 @@ int emg_idle_run(const emg_apply_config *cfg, time_t now, FILE *out)
 	    emg_server_settings_load(cfg->state_dir, &ss, &e) == EMG_OK &&
 	    emg_org_settings_load(cfg->org_settings, &org_enabled, &e) == EMG_OK &&
 	    st.bundle_sha256[0] != '\0' && access(feed, F_OK) == 0 &&
-	    !(st.bundle_expires != 0 && now > st.bundle_expires) && emg_idle_holds(&st)) {
+	    !emg_state_bundle_expired(&st, now) && emg_idle_holds(&st)) {
 		emg_hash_cache_load(&hc, cfg->state_dir);
 		/* No bundle byte is read here: a file the cache does not know
 		 * under its present signature is the engine's to hash. */

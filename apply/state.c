@@ -799,6 +799,11 @@ void emg_state_skip_add(emg_state *st, const char *sha)
 	snprintf(st->skipped[st->skipped_count++], 65, "%s", sha);
 }
 
+int emg_state_bundle_expired(const emg_state *st, time_t now)
+{
+	return st->bundle_expires != 0 && now > st->bundle_expires;
+}
+
 int emg_state_skipped(const emg_state *st, const char *sha)
 {
 	size_t i;

@@ -178,6 +178,8 @@ void emg_state_watch_clear(emg_state *st);
 /* Remembers a rejected or older bundle (oldest forgotten first). */
 void emg_state_skip_add(emg_state *st, const char *sha);
 int emg_state_skipped(const emg_state *st, const char *sha);
+/* 1 when the accepted bundle has an expiry and now is past it. */
+int emg_state_bundle_expired(const emg_state *st, time_t now);
 
 /* Every run, even an idle one that writes nothing else, marks the time it
  * checked: the mtime of <dir>/last-check (cheap: no rewrite, no fsync). */
